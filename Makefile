@@ -1,0 +1,41 @@
+# InsightStock: `make run` serves the site, `make test` runs the suite. See README.md.
+SHELL := /bin/bash
+PYTHON_BOOTSTRAP ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint lock install clean
+
+install: $(STAMP)
+
+# Re-installs only when the lock file changes. uv installs the hash-pinned lock exactly.
+$(STAMP): requirements.lock
+	@$(PYTHON_BOOTSTRAP) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON_BOOTSTRAP=/path/to/python3.11)")'
+	@test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@$(PY) scripts/devstack.py run
+
+test: $(STAMP)
+	@$(PY) scripts/devstack.py test $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@$(PY) scripts/devstack.py exec -- $(PY) bench/run.py
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports
+
+# Regenerate the lock after changing pyproject.toml.
+lock: $(STAMP)
+	@$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --generate-hashes --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Accounts: the user model, session sign-in, API access and refresh tokens."""

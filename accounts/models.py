@@ -1,0 +1,13 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A person who signs in: an investor using the site and the apps, or staff when is_staff."""
+
+    # Bumped by "log out everywhere": access tokens carry the generation they were issued under,
+    # so the bump voids every outstanding access token at the next request, not 15 minutes later.
+    token_generation = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"

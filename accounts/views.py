@@ -1,0 +1,54 @@
+"""Session sign-in pages for the server-rendered site."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from rest_framework.throttling import BaseThrottle
+
+from core.throttling import login_attempt_hit
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # DRF's get_ident honours NUM_PROXIES, so pages and the API count the same client alike.
+    return BaseThrottle().get_ident(request)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        decision = login_attempt_hit(
+            ip=_client_ip(request), username=request.POST.get("username", "")
+        )
+        if not decision.is_allowed:
+            # An unbound form: a bound one would check the password, the very thing refused here.
+            form = self.get_form_class()(
+                request, initial={"username": request.POST.get("username", "")}
+            )
+            form.add_error(
+                None,
+                _("Too many sign-in attempts. Try again in %(seconds)d seconds.")
+                % {"seconds": decision.retry_after_seconds},
+            )
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(decision.retry_after_seconds)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):  # noqa: ANN001, ANN201 - Django's signature
+        response = super().form_valid(form)
+        messages.success(
+            self.request, _("Welcome back, %(name)s.") % {"name": form.get_user().get_username()}
+        )
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have been signed out."))
+        return response

@@ -1,0 +1,14 @@
+"""WebSocket URL routing: every app contributes the patterns in its routing.py."""
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from django.urls import re_path
+
+from core.consumers import UnknownPathConsumer
+
+websocket_urlpatterns: list = [
+    # Apps add their routes above this catch-all as later issues land.
+    re_path(r"^.*$", UnknownPathConsumer.as_asgi()),
+]
+
+websocket_application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

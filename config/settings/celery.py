@@ -1,0 +1,30 @@
+"""Celery (F5): Redis broker, one queue per pipeline branch (L4), database beat scheduler."""
+
+from kombu import Exchange, Queue
+
+from config.env import env
+from config.settings.redis import REDIS_BROKER_URL, REDIS_CONNECT_TIMEOUT_SECONDS
+
+PIPELINE_BRANCHES = ("data", "cache", "image", "ai", "cleanup")
+CELERY_QUEUES_ALL = (*PIPELINE_BRANCHES, "default")
+
+CELERY_BROKER_URL = REDIS_BROKER_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+    "visibility_timeout": 3600,
+}
+CELERY_RESULT_BACKEND = None  # runs are recorded in PostgreSQL, not in a result backend
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "Asia/Seoul"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_EXCHANGE = "default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUES_ALL]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)

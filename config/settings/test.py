@@ -1,0 +1,23 @@
+"""Settings for the test suite: the real PostgreSQL and Redis that `make test` provides."""
+
+import os
+
+from config.env import redis_url_for_db
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+# Tests use their own Redis databases (10-13) and flush them, so a shared REDIS_URL keeps its data.
+_redis_url = os.environ.get("REDIS_URL", "")
+if _redis_url:
+    for _name, _db in (
+        ("REDIS_CACHE_URL", 10),
+        ("REDIS_STATE_URL", 11),
+        ("CELERY_BROKER_URL", 12),
+        ("REDIS_CHANNELS_URL", 13),
+    ):
+        os.environ.setdefault(_name, redis_url_for_db(_redis_url, _db))
+
+from config.settings.base import *  # noqa: E402,F403
+
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405

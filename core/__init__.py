@@ -1,0 +1,1 @@
+"""Infrastructure every app uses: Redis connections, rate limits, health probes, error pages."""

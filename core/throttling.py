@@ -1,0 +1,121 @@
+"""Rate limits in fixed one-minute windows counted in Redis (F7).
+
+One INCR per request per limit: every ASGI process shares the count, and a window's key expires on
+its own. While Redis is down the limiter fails open with a warning, so an outage of the limiter
+never becomes an outage of the site.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from rest_framework.throttling import BaseThrottle
+
+from core.redis import RedisError, state_redis
+
+if TYPE_CHECKING:  # importing DRF's views here would be circular: DRF loads this at import
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+logger = logging.getLogger("insightstock.redis")
+
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class RateLimitDecision:
+    is_allowed: bool
+    retry_after_seconds: int
+
+
+def rate_limit_hit(*, scope: str, identity: str, limit_per_minute: int) -> RateLimitDecision:
+    """Count one request for ``identity`` in ``scope`` and say whether it is within the limit."""
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    window_end = (window + 1) * WINDOW_SECONDS
+    key = f"ratelimit:{scope}:{identity}:{window}"
+    try:
+        pipe = state_redis().pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expireat(key, window_end + 1)
+        count, _ = pipe.execute()
+    except RedisError as exc:
+        logger.warning("rate limiter failing open", exc_info=exc)
+        return RateLimitDecision(is_allowed=True, retry_after_seconds=0)
+    return RateLimitDecision(
+        is_allowed=count <= limit_per_minute,
+        retry_after_seconds=max(1, math.ceil(window_end - now)),
+    )
+
+
+class _RedisWindowThrottle(BaseThrottle):
+    """Shared plumbing: DRF turns a refusal into 429 with ``Retry-After: wait()``."""
+
+    _retry_after_seconds: int = 0
+
+    def _refuse_if_over(self, *, scope: str, identity: str, limit_per_minute: int) -> bool:
+        decision = rate_limit_hit(scope=scope, identity=identity, limit_per_minute=limit_per_minute)
+        if not decision.is_allowed:
+            self._retry_after_seconds = decision.retry_after_seconds
+        return decision.is_allowed
+
+    def wait(self) -> float | None:
+        return self._retry_after_seconds or None
+
+
+class UserOrIpRateThrottle(_RedisWindowThrottle):
+    """Every API request: per user when signed in, otherwise per client IP."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return self._refuse_if_over(
+                scope="api",
+                identity=f"user:{user.pk}",
+                limit_per_minute=settings.RATE_LIMIT_USER_PER_MINUTE,
+            )
+        return self._refuse_if_over(
+            scope="api",
+            identity=f"ip:{self.get_ident(request)}",
+            limit_per_minute=settings.RATE_LIMIT_ANON_PER_MINUTE,
+        )
+
+
+class LoginRateThrottle(_RedisWindowThrottle):
+    """Credential endpoints: stricter, per client IP and per username tried."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        decision = login_attempt_hit(ip=self.get_ident(request), username=_username_from(request))
+        if not decision.is_allowed:
+            self._retry_after_seconds = decision.retry_after_seconds
+        return decision.is_allowed
+
+
+def _username_from(request: Request) -> str:
+    # A body that does not parse raises here, and DRF answers 400 before any credential check.
+    username = request.data.get("username", "") if hasattr(request.data, "get") else ""
+    return username if isinstance(username, str) else ""
+
+
+def login_attempt_hit(*, ip: str, username: str) -> RateLimitDecision:
+    """Count a sign-in attempt against the client IP and the username tried; both must be in limit.
+
+    Used by the API token endpoint and the login page alike.
+    """
+    identities = [f"ip:{ip}"]
+    if username:
+        identities.append(f"user:{username.strip().lower()[:150]}")
+    for identity in identities:
+        decision = rate_limit_hit(
+            scope="login",
+            identity=identity,
+            limit_per_minute=settings.RATE_LIMIT_LOGIN_PER_MINUTE,
+        )
+        if not decision.is_allowed:
+            return decision
+    return RateLimitDecision(is_allowed=True, retry_after_seconds=0)

@@ -1,0 +1,59 @@
+"""Pages and probes that belong to no domain: home, health, error pages."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+
+from core.health import readiness_report
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches no service, so a slow database cannot fail it."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, Redis and broker each reported; 503 when any is down."""
+    report = readiness_report()
+    return JsonResponse(
+        {"status": "ready" if report["ready"] else "unavailable", "checks": report["checks"]},
+        status=200 if report["ready"] else 503,
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(request: HttpRequest, *, status: int, detail: str, template: str) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": detail}, status=status)
+    return render(request, template, {"detail": detail}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, status=400, detail="Bad request.", template="400.html")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, status=403, detail="Permission denied.", template="403.html")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, status=404, detail="Not found.", template="404.html")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Rendered without the request: context processors may fail the way the view just did.
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -1,0 +1,1 @@
+"""Media: image uploads, variants and deduplication (M1-M7)."""

@@ -1,0 +1,1 @@
+"""News: crawled articles linked to the stocks they mention (N1-N3)."""

