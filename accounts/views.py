@@ -6,14 +6,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from rest_framework.throttling import BaseThrottle
 
-from core.throttling import login_attempt_hit
-
-
-def _client_ip(request: HttpRequest) -> str:
-    # DRF's get_ident honours NUM_PROXIES, so pages and the API count the same client alike.
-    return BaseThrottle().get_ident(request)
+from core.throttling import client_ip, login_attempt_hit
 
 
 class LoginView(auth_views.LoginView):
@@ -22,19 +16,19 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         decision = login_attempt_hit(
-            ip=_client_ip(request), username=request.POST.get("username", "")
+            ip=client_ip(request), username=request.POST.get("username", "")
         )
         if not decision.is_allowed:
             # An unbound form: a bound one would check the password, the very thing refused here.
             form = self.get_form_class()(
                 request, initial={"username": request.POST.get("username", "")}
             )
-            form.add_error(
-                None,
-                _("Too many sign-in attempts. Try again in %(seconds)d seconds.")
-                % {"seconds": decision.retry_after_seconds},
+            refusal = _("Too many sign-in attempts. Try again in %(seconds)d seconds.") % {
+                "seconds": decision.retry_after_seconds
+            }
+            response = self.render_to_response(
+                self.get_context_data(form=form, refusal=refusal), status=429
             )
-            response = self.render_to_response(self.get_context_data(form=form), status=429)
             response["Retry-After"] = str(decision.retry_after_seconds)
             return response
         return super().post(request, *args, **kwargs)

@@ -22,6 +22,11 @@ class RateLimitedWarningFilter(logging.Filter):
         self._suppressed: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def reset(self) -> None:
+        with self._lock:
+            self._last_emitted.clear()
+            self._suppressed.clear()
+
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         cause = getattr(error, "__cause__", None) or error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import subprocess
 import time
@@ -15,6 +16,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
+from core.logging import RateLimitedWarningFilter
 from core.redis import state_redis
 from tests.accounts.factories import UserFactory
 
@@ -116,6 +118,9 @@ class DisposableRedis:
 def disposable_redis() -> Iterator[DisposableRedis]:
     """Point cache, state and broker at a Redis of the test's own; `.stop()` takes it down."""
     server = DisposableRedis()
+    for log_filter in logging.getLogger("insightstock.redis").filters:
+        if isinstance(log_filter, RateLimitedWarningFilter):
+            log_filter.reset()  # an earlier test's warning must not hide this test's
     caches = {"default": {**settings.CACHES["default"], "LOCATION": server.url(0)}}
     with override_settings(
         CACHES=caches,

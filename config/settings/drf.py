@@ -18,7 +18,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.UserOrIpRateThrottle"],
+    # General API rate limits run earlier, in accounts.middleware, so that requests which fail
+    # authentication are counted too; credential endpoints add LoginRateThrottle.
+    "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
