@@ -129,3 +129,4 @@ def disposable_redis() -> Iterator[DisposableRedis]:
     ):
         yield server
     server.stop()
+

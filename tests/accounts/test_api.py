@@ -6,6 +6,7 @@ import json
 import threading
 
 import pytest
+from django.db import connections
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -145,7 +146,12 @@ def test_concurrent_refreshes_of_one_token_succeed_at_most_once(token_pair):
     statuses: list[int] = []
 
     def refresh() -> None:
-        statuses.append(APIClient().post(REFRESH_URL, {"refresh": token_pair.refresh}).status_code)
+        try:
+            response = APIClient().post(REFRESH_URL, {"refresh": token_pair.refresh})
+            statuses.append(response.status_code)
+        finally:
+            # the test client keeps connections open; give this thread's back to the pool
+            connections.close_all()
 
     threads = [threading.Thread(target=refresh) for _ in range(6)]
     for thread in threads:
