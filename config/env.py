@@ -20,5 +20,5 @@ def redis_url_for_db(url: str, db: int) -> str:
         # unix sockets carry the database in the query string (?db=N)
         query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("db="))
         query = f"{query}&db={db}" if query else f"db={db}"
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        return f"unix://{parts.netloc}{parts.path}?{query}"
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, ""))

@@ -129,4 +129,3 @@ def disposable_redis() -> Iterator[DisposableRedis]:
     ):
         yield server
     server.stop()
-
