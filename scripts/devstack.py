@@ -442,11 +442,17 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
 
 
 def command_exec(argv: list[str], *, mode: str) -> int:
-    prepare_var_dir()
-    with services(mode=mode) as service_env:
-        env = {**os.environ, **service_env}
-        env.setdefault("DJANGO_SECRET_KEY", local_secret_key())
-        return subprocess.run(argv, cwd=ROOT, env=env).returncode
+    # SIGTERM (a CI timeout, say) must unwind through services() so nothing is left running.
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        prepare_var_dir()
+        with services(mode=mode) as service_env:
+            env = {**os.environ, **service_env}
+            env.setdefault("DJANGO_SECRET_KEY", local_secret_key())
+            return subprocess.run(argv, cwd=ROOT, env=env).returncode
+    except Interrupted as why:
+        say(f"{why}: stopped")
+        return 128 + signal.SIGTERM
 
 
 def main(argv: list[str]) -> int:

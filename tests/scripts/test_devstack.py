@@ -1,0 +1,184 @@
+"""`make run` end to end: embedded services, web + worker + beat, one instance, clean Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = [sys.executable, str(ROOT / "scripts" / "devstack.py"), "run"]
+
+pytestmark = pytest.mark.launcher
+
+
+class Launch:
+    """A `devstack.py run` child process whose output is collected line by line."""
+
+    def __init__(self, var_dir: Path, port: int) -> None:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+            and not key.startswith(("REDIS_", "CELERY_"))
+        }
+        env["INSIGHTSTOCK_VAR_DIR"] = str(var_dir)
+        self.process = subprocess.Popen(
+            [*LAUNCHER, "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output)
+            if match:
+                return match
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"{pattern!r} not seen; output:\n{self.output[-5000:]}")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _active_queue_names(broker_url: str) -> set[str]:
+    """Ask the running workers which queues they consume, through the launcher's broker."""
+    # A subprocess with a clean environment: the suite's CELERY_BROKER_URL would win otherwise.
+    env = {"PATH": os.environ["PATH"]}
+    celery = str(Path(sys.executable).parent / "celery")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        result = subprocess.run(
+            [
+                celery,
+                "--broker",
+                broker_url,
+                "inspect",
+                "active_queues",
+                "--json",
+                "--timeout",
+                "3",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if result.returncode == 0 and result.stdout.strip():
+            replies = json.loads(result.stdout)
+            return {queue["name"] for queues in replies.values() for queue in queues}
+        time.sleep(1)
+    return set()
+
+
+def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
+    port = _free_port()
+    first = Launch(tmp_path, port)
+    try:
+        first.wait_for(r"InsightStock is running at", timeout=180)
+        redis_port = first.wait_for(r"started embedded Redis on 127\.0\.0\.1:(\d+)", 1).group(1)
+        base = f"http://127.0.0.1:{port}"
+
+        assert httpx.get(f"{base}/", timeout=10).status_code == 200
+        ready = httpx.get(f"{base}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert "username=demo password=insightstock-demo" in first.output
+        login = httpx.post(
+            f"{base}/api/v1/auth/token/",
+            json={"username": "demo", "password": "insightstock-demo"},
+            timeout=10,
+        )
+        assert login.status_code == 200
+        # one worker consumes every branch queue; beat runs the database scheduler
+        assert _active_queue_names(f"redis://127.0.0.1:{redis_port}/2") == {
+            "data",
+            "cache",
+            "image",
+            "ai",
+            "cleanup",
+            "default",
+        }
+        launcher = psutil.Process(first.process.pid)
+        descendants = launcher.children(recursive=True)
+        commands = [" ".join(p.cmdline()) for p in descendants]
+        assert any("uvicorn" in c for c in commands)
+        assert any(" worker " in c for c in commands)
+        assert any(" beat " in c and "DatabaseScheduler" in c for c in commands)
+        postmaster_pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+
+        # a second run on the same checkout says so and leaves the first alone
+        second = subprocess.run(
+            [*LAUNCHER, "--port", str(_free_port())],
+            cwd=ROOT,
+            env=first_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert "already running" in second.stdout
+        assert first.process.poll() is None
+
+        # Ctrl-C stops web, worker, beat, Redis and PostgreSQL
+        os.killpg(first.process.pid, signal.SIGINT)
+        assert first.process.wait(timeout=90) == 0
+        gone, alive = psutil.wait_procs(descendants, timeout=10)
+        assert alive == []
+        assert _exits_within(postmaster_pid, seconds=15)
+        assert "embedded services stopped" in first.output
+    finally:
+        if first.process.poll() is None:  # a failed assertion: still stop services cleanly
+            os.killpg(first.process.pid, signal.SIGINT)
+            try:
+                first.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(first.process.pid, signal.SIGKILL)
+
+
+def _exits_within(pid: int, *, seconds: float) -> bool:
+    try:
+        psutil.Process(pid).wait(timeout=seconds)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        return False
+    return True
+
+
+def first_env(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["INSIGHTSTOCK_VAR_DIR"] = str(var_dir)
+    return env
