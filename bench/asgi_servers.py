@@ -1,0 +1,162 @@
+"""uvicorn vs daphne serving the same Django ASGI application, measured in one run.
+
+Each server runs one process on a free loopback port with the same settings, database and Redis.
+Three endpoints: /healthz (no I/O), / (a page: session, template, i18n) and /api/v1/auth/me/ (DRF,
+bearer auth: one PostgreSQL query, one Redis rate-limit round trip). Servers alternate per round
+so that machine noise hits both.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.loadgen import LoadResult, hammer
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+SERVERS = {
+    "uvicorn": lambda port: [
+        str(BIN / "uvicorn"),
+        "config.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--lifespan",
+        "off",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ],
+    "daphne": lambda port: [
+        str(BIN / "daphne"),
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-v",
+        "0",
+        "config.asgi:application",
+    ],
+}
+ROUNDS = 2
+REQUESTS_PER_ROUND = 2000
+CONCURRENCY = 32
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(name: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    process = subprocess.Popen(
+        SERVERS[name](port),
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):  # noqa: S310
+                return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{name} did not start")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _access_token(env: dict[str, str]) -> str:
+    code = (
+        "import django; django.setup();"
+        "from accounts.models import User; from accounts.tokens import access_token_encode;"
+        "u, _ = User.objects.get_or_create(username='bench-user');"
+        "print(access_token_encode(user_id=u.pk, token_generation=u.token_generation))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def run(env: dict[str, str]) -> str:
+    """Measure and return a markdown section for bench/README.md."""
+    token = _access_token(env)
+    endpoints = {
+        "/healthz": {},
+        "/": {},
+        "/api/v1/auth/me/": {"Authorization": f"Bearer {token}"},
+    }
+    results: dict[tuple[str, str], list[LoadResult]] = {}
+    for _round in range(ROUNDS):
+        for name in SERVERS:
+            process, port = _start(name, env)
+            try:
+                for path, headers in endpoints.items():
+                    url = f"http://127.0.0.1:{port}{path}"
+                    hammer(url, total=200, concurrency=CONCURRENCY, headers=headers)  # warm-up
+                    result = hammer(
+                        url, total=REQUESTS_PER_ROUND, concurrency=CONCURRENCY, headers=headers
+                    )
+                    results.setdefault((name, path), []).append(result)
+                    print(
+                        f"  {name:8} {path:20} {result.requests_per_second:8.0f} req/s "
+                        f"p95 {result.percentile_ms(95):6.1f} ms errors {result.errors}",
+                        flush=True,
+                    )
+            finally:
+                _stop(process)
+
+    def best(name: str, path: str) -> LoadResult:
+        return max(results[(name, path)], key=lambda r: r.requests_per_second)
+
+    lines = [
+        "## ASGI server: uvicorn vs daphne",
+        "",
+        f"Same app, settings, PostgreSQL and Redis; one server process each; {CONCURRENCY} "
+        f"concurrent keep-alive clients; {REQUESTS_PER_ROUND} requests per endpoint per round, "
+        f"best of {ROUNDS} alternating rounds.",
+        "",
+        "| endpoint | uvicorn req/s | daphne req/s | uvicorn ÷ daphne | uvicorn p95 ms "
+        "| daphne p95 ms | errors (u/d) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for path in endpoints:
+        u, d = best("uvicorn", path), best("daphne", path)
+        lines.append(
+            f"| `{path}` | {u.requests_per_second:.0f} | {d.requests_per_second:.0f} | "
+            f"{u.requests_per_second / d.requests_per_second:.2f}× | "
+            f"{u.percentile_ms(95):.1f} | {d.percentile_ms(95):.1f} | {u.errors}/{d.errors} |"
+        )
+    wins = sum(
+        best("uvicorn", p).requests_per_second > best("daphne", p).requests_per_second
+        for p in endpoints
+    )
+    lines += [
+        "",
+        f"uvicorn served more requests per second on {wins} of {len(endpoints)} endpoints. "
+        "`make run` uses uvicorn (with uvloop and httptools from `uvicorn[standard]`); "
+        "daphne stays a dev dependency only for this comparison.",
+    ]
+    return "\n".join(lines)

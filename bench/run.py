@@ -1,0 +1,62 @@
+"""`make bench`: run every benchmark against the real services and rewrite bench/README.md.
+
+Benchmarks print side-by-side ratios measured in one run; nothing here is a pass/fail threshold.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import asgi_servers  # noqa: E402
+
+BENCHMARKS = [asgi_servers]
+
+HEADER = """# Benchmarks
+
+Run with `make bench` (it starts its own PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are
+set). Each benchmark measures the things it compares in the same run, on the same machine, and
+reports ratios; the figures below are the last run's and are rewritten by every `make bench`.
+Load is generated from a separate process on 127.0.0.1 with a bounded number of requests.
+"""
+
+
+def main() -> int:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "PYTHONPATH": str(ROOT),
+        # Benchmarks measure serving, not the limiter refusing the load generator.
+        "RATE_LIMIT_USER_PER_MINUTE": "100000000",
+        "RATE_LIMIT_ANON_PER_MINUTE": "100000000",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    sections = []
+    for module in BENCHMARKS:
+        print(f"running {module.__name__} ...", flush=True)
+        sections.append(module.run(env))
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}"
+    )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = "\n\n".join([HEADER.strip(), f"Last run: {stamp} on {machine}.", *sections]) + "\n"
+    (ROOT / "bench" / "README.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
