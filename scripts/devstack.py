@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import fcntl
 import os
 import secrets
@@ -40,6 +41,20 @@ CELERY_QUEUES = "data,cache,image,ai,cleanup,default"
 DATABASE_NAME = "insightstock"
 STOP_GRACE_SECONDS = 15
 SERVICES_ENV = VAR / "services.env"
+
+
+def _die_with_parent() -> None:
+    """Runs in each child between fork and exec: if the launcher is killed (even with SIGKILL),
+    the kernel sends the child SIGTERM, so no process outlives `make run`. Linux only."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+try:  # loaded before any fork: the child must not import or allocate much
+    _LIBC = ctypes.CDLL("libc.so.6", use_errno=True) if sys.platform == "linux" else None
+except OSError:
+    _LIBC = None
 
 
 def say(message: str) -> None:
@@ -135,6 +150,7 @@ class EmbeddedRedis:
                     "no",
                 ],
                 start_new_session=True,  # Ctrl-C reaches us, and we stop Redis last
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -236,6 +252,7 @@ def start_child(child: Child, env: dict[str, str]) -> None:
         bufsize=1,
         # Own process group: a terminal Ctrl-C reaches only us, and we stop children in order.
         start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
     )
     child.pump = threading.Thread(target=_pump_output, args=(child,), daemon=True)
     child.pump.start()

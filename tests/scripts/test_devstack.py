@@ -25,12 +25,16 @@ pytestmark = pytest.mark.launcher
 class Launch:
     """A `devstack.py run` child process whose output is collected line by line."""
 
-    def __init__(self, var_dir: Path, port: int) -> None:
+    def __init__(self, var_dir: Path, port: int, *, keep_service_urls: bool = False) -> None:
+        kept = {"DATABASE_URL", "REDIS_URL"} if keep_service_urls else set()
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-            and not key.startswith(("REDIS_", "CELERY_"))
+            if key in kept
+            or (
+                key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+                and not key.startswith(("REDIS_", "CELERY_"))
+            )
         }
         env["INSIGHTSTOCK_VAR_DIR"] = str(var_dir)
         self.process = subprocess.Popen(
@@ -194,3 +198,24 @@ def first_env(var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["INSIGHTSTOCK_VAR_DIR"] = str(var_dir)
     return env
+
+
+def test_make_run_uses_given_services_and_no_child_outlives_a_killed_launcher(tmp_path):
+    port = _free_port()
+    launch = Launch(tmp_path, port, keep_service_urls=True)
+    try:
+        launch.wait_for(r"InsightStock is running at", timeout=180)
+        assert "using DATABASE_URL from the environment" in launch.output
+        assert "using REDIS_URL from the environment" in launch.output
+        assert "embedded" not in launch.output
+        assert not (tmp_path / "pgdata").exists()
+        descendants = psutil.Process(launch.process.pid).children(recursive=True)
+        assert len(descendants) >= 3
+
+        launch.process.kill()  # SIGKILL: no chance to clean up
+
+        gone, alive = psutil.wait_procs(descendants, timeout=30)
+        assert alive == []
+    finally:
+        if launch.process.poll() is None:
+            os.killpg(launch.process.pid, signal.SIGKILL)
