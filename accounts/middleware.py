@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from accounts.tokens import AccessTokenInvalid, access_token_decode
-from core.throttling import client_ip, rate_limit_hit
+from core.throttling import client_address, rate_limit_hit
 
 API_PREFIX = "/api/"
 
@@ -31,7 +31,7 @@ def _rate_identity(request: HttpRequest) -> tuple[str, int]:
             return f"user:{claims.user_id}", settings.RATE_LIMIT_USER_PER_MINUTE
     elif request.user.is_authenticated:  # session; the user is loaded once and reused by DRF
         return f"user:{request.user.pk}", settings.RATE_LIMIT_USER_PER_MINUTE
-    return f"ip:{client_ip(request)}", settings.RATE_LIMIT_ANON_PER_MINUTE
+    return f"ip:{client_address(request)}", settings.RATE_LIMIT_ANON_PER_MINUTE
 
 
 class ApiRateLimitMiddleware:

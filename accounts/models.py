@@ -11,3 +11,8 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    def set_password(self, raw_password: str | None) -> None:
+        # A new password (a change, an admin reset) ends every API session the old one opened.
+        super().set_password(raw_password)
+        self.token_generation += 1

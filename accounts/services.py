@@ -95,7 +95,8 @@ def _store_refresh_token(*, user: User, family: str, is_new_family: bool) -> str
     pipe.set(_family_key(family), user.pk, ex=ttl)
     if is_new_family:
         pipe.sadd(_user_families_key(user.pk), family)
-        pipe.expire(_user_families_key(user.pk), ttl)
+    # The index of a user's families lives as long as their newest token.
+    pipe.expire(_user_families_key(user.pk), ttl)
     pipe.execute()
     return f"{family}.{secret}"
 
@@ -137,18 +138,15 @@ def refresh_token_rotate(*, refresh: str) -> TokenPair:
     if outcome[0] != "ok":
         raise RefreshTokenInvalid(_("Refresh token is invalid or expired."))
     user = User.objects.filter(pk=int(outcome[1]), is_active=True).first()
-    if user is None or user.token_generation != int(outcome[2]):
-        _revoke_family(family)
-        raise RefreshTokenInvalid(_("Refresh token is invalid or expired."))
     try:
+        if user is None or user.token_generation != int(outcome[2]):
+            # Deactivated, or signed out everywhere / password changed since this was issued.
+            state_redis().delete(_family_key(family))
+            raise RefreshTokenInvalid(_("Refresh token is invalid or expired."))
         new_refresh = _store_refresh_token(user=user, family=family, is_new_family=False)
     except RedisError as exc:
         raise TokenStoreUnavailable from exc
     return _pair(user=user, refresh=new_refresh)
-
-
-def _revoke_family(family: str) -> None:
-    state_redis().delete(_family_key(family))
 
 
 def refresh_token_revoke(*, refresh: str) -> None:

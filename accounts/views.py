@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from core.throttling import client_ip, login_attempt_hit
+from core.throttling import client_address, login_attempt_hit
 
 
 class LoginView(auth_views.LoginView):
@@ -16,7 +16,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         decision = login_attempt_hit(
-            ip=client_ip(request), username=request.POST.get("username", "")
+            ip=client_address(request), username=request.POST.get("username", "")
         )
         if not decision.is_allowed:
             # An unbound form: a bound one would check the password, the very thing refused here.

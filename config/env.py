@@ -13,6 +13,15 @@ import environ
 env = environ.Env()
 
 
+def broker_url_for(url: str) -> str:
+    """Celery's Redis transport names unix sockets `redis+socket://` (redis-py says `unix://`)."""
+    parts = urlsplit(url)
+    if parts.scheme != "unix":
+        return url
+    db = next((q[3:] for q in parts.query.split("&") if q.startswith("db=")), "0")
+    return f"redis+socket://{parts.netloc}{parts.path}?virtual_host={db}"
+
+
 def redis_url_for_db(url: str, db: int) -> str:
     """Return ``url`` pointing at logical database ``db`` (keeps host, auth and query)."""
     parts = urlsplit(url)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django_redis import get_redis_connection
@@ -13,10 +15,17 @@ from kombu import Connection
 
 from core.redis import state_redis
 
+logger = logging.getLogger(__name__)
+READINESS_TIMEOUT_SECONDS = 2
+
 
 def _database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    # A fresh connection with a short timeout, not one from the pool: a pool waits up to
+    # DB_POOL_TIMEOUT for a connection, longer than any probe waits for an answer.
+    params = connection.get_connection_params()
+    params["connect_timeout"] = READINESS_TIMEOUT_SECONDS
+    with psycopg.connect(**params) as conn:
+        conn.execute("SELECT 1")
 
 
 def _redis() -> None:
@@ -44,7 +53,9 @@ def readiness_report() -> dict[str, Any]:
         try:
             check()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", never a 500
-            report[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            # The probe is public: name the failure, keep hosts and users for the log.
+            logger.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
+            report[name] = {"ok": False, "error": type(exc).__name__}
         else:
             report[name] = {"ok": True}
         report[name]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)

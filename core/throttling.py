@@ -7,9 +7,11 @@ never becomes an outage of the site.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,9 +38,20 @@ class RateLimitDecision:
     retry_after_seconds: int
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address; DRF's get_ident honours NUM_PROXIES behind a load balancer."""
-    return BaseThrottle().get_ident(request)
+def client_address(request: HttpRequest) -> str:
+    """Whom to count a request against: the client's IPv4 address, or its IPv6 /64.
+
+    An IPv6 client is usually given a whole /64, so counting single addresses would let it rotate
+    past any limit. DRF's get_ident honours NUM_PROXIES behind a load balancer.
+    """
+    ident = BaseThrottle().get_ident(request)
+    try:
+        address = ipaddress.ip_address(ident)
+    except ValueError:
+        return ident
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return ident
 
 
 def rate_limit_hit(*, scope: str, identity: str, limit_per_minute: int) -> RateLimitDecision:
@@ -80,7 +93,7 @@ class LoginRateThrottle(_RedisWindowThrottle):
     """Credential endpoints: stricter, per client IP and per username tried."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        decision = login_attempt_hit(ip=client_ip(request), username=_username_from(request))
+        decision = login_attempt_hit(ip=client_address(request), username=_username_from(request))
         if not decision.is_allowed:
             self._retry_after_seconds = decision.retry_after_seconds
         return decision.is_allowed
@@ -99,7 +112,10 @@ def login_attempt_hit(*, ip: str, username: str) -> RateLimitDecision:
     """
     identities = [f"ip:{ip}"]
     if username:
-        identities.append(f"user:{username.strip().lower()[:150]}")
+        # Count the username the way authentication will read it (NFKC), case-insensitively, so
+        # look-alike spellings of one account share one bucket.
+        normalized = unicodedata.normalize("NFKC", username).strip().casefold()[:150]
+        identities.append(f"user:{normalized}")
     for identity in identities:
         decision = rate_limit_hit(
             scope="login",

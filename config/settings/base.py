@@ -20,7 +20,7 @@ if DEBUG and not SECRET_KEY:
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only ever used with DEBUG on
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.InsightStockAdminConfig",  # django.contrib.admin with our AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -124,13 +124,17 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve straight from the apps' static folders, so a fresh run needs no collectstatic step.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
-MEDIA_URL = "/media-files/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-CDN_BASE_URL = env.str("CDN_BASE_URL", default="")
+# Uploaded media are linked through the CDN when one is configured (M5), else served by us.
+CDN_BASE_URL = env.str("CDN_BASE_URL", default="").rstrip("/")
+MEDIA_URL = f"{CDN_BASE_URL}/media/" if CDN_BASE_URL else "/media-files/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# seed_demo sets publicly known passwords: allowed locally, refused in production unless forced.
+DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 
 # Request bodies: beyond this Django refuses them (413 JSON on the API).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)

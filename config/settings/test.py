@@ -2,10 +2,11 @@
 
 import os
 
-from config.env import redis_url_for_db
+from config.env import broker_url_for, redis_url_for_db
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
-# Tests use their own Redis databases (10-13) and flush them, so a shared REDIS_URL keeps its data.
+# Tests use their own Redis databases (10-13) and flush them. Assigned, not defaulted: a REDIS_*
+# variable exported for another purpose must never be what the suite flushes.
 _redis_url = os.environ.get("REDIS_URL", "")
 if _redis_url:
     for _name, _db in (
@@ -14,7 +15,8 @@ if _redis_url:
         ("CELERY_BROKER_URL", 12),
         ("REDIS_CHANNELS_URL", 13),
     ):
-        os.environ.setdefault(_name, redis_url_for_db(_redis_url, _db))
+        _url = redis_url_for_db(_redis_url, _db)
+        os.environ[_name] = broker_url_for(_url) if _name == "CELERY_BROKER_URL" else _url
 
 from config.settings.base import *  # noqa: E402,F403
 

@@ -163,15 +163,29 @@ def test_concurrent_refreshes_of_one_token_succeed_at_most_once(token_pair):
     assert statuses.count(401) == 5
 
 
-@pytest.mark.parametrize(
-    "refresh",
-    ["", "garbage", "A" * 16 + "." + "B" * 43, "x" * 500],
-)
-def test_unknown_or_tampered_refresh_tokens_are_refused(api_client, db, refresh):
+@pytest.mark.parametrize("refresh", ["garbage", "A" * 16 + "." + "B" * 43, "x" * 200])
+def test_unknown_or_tampered_refresh_tokens_are_401(api_client, db, refresh):
     response = api_client.post(REFRESH_URL, {"refresh": refresh})
 
-    assert response.status_code in (400, 401)
-    assert "detail" in response.json() or "refresh" in response.json()
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Refresh token is invalid or expired."
+
+
+@pytest.mark.parametrize("payload", [{}, {"refresh": ""}, {"refresh": "x" * 201}])
+def test_missing_or_oversized_refresh_field_is_400(api_client, db, payload):
+    response = api_client.post(REFRESH_URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert "refresh" in response.json()
+
+
+def test_tampered_refresh_secret_in_a_live_family_is_refused(api_client, token_pair):
+    family, secret = token_pair.refresh.split(".")
+    forged = f"{family}.{secret[:-1]}{'A' if secret[-1] != 'A' else 'B'}"
+
+    assert api_client.post(REFRESH_URL, {"refresh": forged}).status_code == 401
+    # the real token is unaffected
+    assert api_client.post(REFRESH_URL, {"refresh": token_pair.refresh}).status_code == 200
 
 
 def test_tampered_access_token_is_refused(token_pair):
@@ -261,3 +275,31 @@ def test_session_authenticated_api_call_works_for_pages(client, user):
 
     assert response.status_code == 200
     assert response.json()["id"] == user.pk
+
+
+def test_password_change_ends_every_api_session(api_client, user, token_pair):
+    user.set_password("a brand new passphrase")
+    user.save()
+
+    assert _client_with(token_pair.access).get(ME_URL).status_code == 401
+    assert api_client.post(REFRESH_URL, {"refresh": token_pair.refresh}).status_code == 401
+
+
+@override_settings(RATE_LIMIT_LOGIN_PER_MINUTE=1)
+def test_refresh_is_not_under_the_strict_sign_in_limit(api_client, token_pair, fresh_rate_window):
+    first = api_client.post(REFRESH_URL, {"refresh": token_pair.refresh})
+    second = api_client.post(REFRESH_URL, {"refresh": first.json()["refresh"]})
+
+    assert second.status_code == 200
+
+
+def test_session_api_writes_need_the_csrf_token(user):
+    client = APIClient(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+
+    response = client.post(LOGOUT_ALL_URL)
+
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    user.refresh_from_db()
+    assert user.token_generation == 1  # unchanged since the factory set the password

@@ -61,11 +61,18 @@ def test_wrong_password_shows_the_form_again_with_an_error(client, user):
 
 @override_settings(RATE_LIMIT_LOGIN_PER_MINUTE=3)
 def test_login_page_is_rate_limited_per_username(client, user, fresh_rate_window):
-    for _ in range(3):
-        client.post(LOGIN_URL, {"username": user.username, "password": "nope"})
+    # from three different addresses: only the per-username count can refuse the fourth
+    for last_octet in range(1, 4):
+        client.post(
+            LOGIN_URL,
+            {"username": user.username, "password": "nope"},
+            REMOTE_ADDR=f"10.0.0.{last_octet}",
+        )
 
     # even the right password is refused while the window is closed
-    response = client.post(LOGIN_URL, {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        LOGIN_URL, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+    )
 
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
@@ -111,3 +118,58 @@ def test_admin_is_for_staff_only(client, user):
     user.is_superuser = True
     user.save()
     assert client.get("/admin/").status_code == 200
+
+
+@override_settings(RATE_LIMIT_LOGIN_PER_MINUTE=2)
+def test_look_alike_usernames_share_one_bucket(client, user, fresh_rate_window):
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in user.username)
+    client.post(LOGIN_URL, {"username": fullwidth, "password": "x"}, REMOTE_ADDR="10.0.1.1")
+    client.post(
+        LOGIN_URL, {"username": user.username.upper(), "password": "x"}, REMOTE_ADDR="10.0.1.2"
+    )
+
+    response = client.post(
+        LOGIN_URL, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.1.3"
+    )
+
+    assert response.status_code == 429
+
+
+@override_settings(RATE_LIMIT_LOGIN_PER_MINUTE=2)
+def test_ipv6_clients_are_counted_per_64_prefix(client, db, fresh_rate_window):
+    for host in ("1", "2"):
+        client.post(
+            LOGIN_URL,
+            {"username": f"u{host}", "password": "x"},
+            REMOTE_ADDR=f"2001:db8:1:2::{host}",
+        )
+
+    same_prefix = client.post(
+        LOGIN_URL, {"username": "u3", "password": "x"}, REMOTE_ADDR="2001:db8:1:2::ffff"
+    )
+    other_prefix = client.post(
+        LOGIN_URL, {"username": "u4", "password": "x"}, REMOTE_ADDR="2001:db8:1:3::1"
+    )
+
+    assert same_prefix.status_code == 429
+    assert other_prefix.status_code == 200
+
+
+@override_settings(RATE_LIMIT_LOGIN_PER_MINUTE=2)
+def test_admin_login_is_rate_limited_too(client, user, fresh_rate_window):
+    user.is_staff = True
+    user.save()
+    for last_octet in (1, 2):
+        client.post(
+            "/admin/login/",
+            {"username": user.username, "password": "nope"},
+            REMOTE_ADDR=f"10.0.2.{last_octet}",
+        )
+
+    response = client.post(
+        "/admin/login/", {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.2.9"
+    )
+
+    assert response.status_code == 429
+    assert "Retry-After" in response
+    assert "_auth_user_id" not in client.session

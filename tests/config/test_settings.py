@@ -13,8 +13,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from config.env import redis_url_for_db
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,8 +72,32 @@ def test_redis_uses_are_split_into_logical_databases():
     )
 
 
-def test_redis_url_for_db_keeps_unix_socket_query():
-    assert redis_url_for_db("unix:///tmp/r.sock?db=0&x=1", 3) == "unix:///tmp/r.sock?x=1&db=3"
+def test_unix_socket_redis_url_gives_celery_a_socket_broker_url():
+    result = _settings_value(
+        "settings.REDIS_STATE_URL, settings.CELERY_BROKER_URL",
+        {**SERVICES, "DJANGO_SECRET_KEY": "k", "REDIS_URL": "unix:///run/redis.sock?db=0"},
+    )
+
+    assert result.stdout.strip() == (
+        "unix:///run/redis.sock?db=1 redis+socket:///run/redis.sock?virtual_host=2"
+    )
+    # and kombu can build a Redis transport from it, which it cannot from a unix:// URL
+    from kombu import Connection
+
+    assert (
+        type(Connection(result.stdout.split()[1]).transport).__module__ == "kombu.transport.redis"
+    )
+    with pytest.raises(KeyError, match="No such transport"):
+        _ = Connection("unix:///run/redis.sock?db=2").transport
+
+
+def test_cdn_base_url_prefixes_media_urls():
+    result = _settings_value(
+        "settings.MEDIA_URL",
+        {**SERVICES, "DJANGO_SECRET_KEY": "k", "CDN_BASE_URL": "https://cdn.example.kr/"},
+    )
+
+    assert result.stdout.strip() == "https://cdn.example.kr/media/"
 
 
 def test_time_zone_language_and_redis_timeouts():

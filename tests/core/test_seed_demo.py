@@ -6,7 +6,8 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from accounts.models import User
 
@@ -41,3 +42,12 @@ def test_if_empty_leaves_an_existing_database_alone(user):
 
     assert "not loaded" in output
     assert not User.objects.filter(username="demo").exists()
+
+
+@override_settings(DEMO_DATA_ALLOWED=False)
+def test_seed_refuses_where_demo_data_is_not_allowed():
+    with pytest.raises(CommandError, match="DEMO_DATA_ALLOWED"):
+        _seed()
+
+    assert not User.objects.filter(username="demo").exists()
+    assert "username=demo" in _seed("--force")

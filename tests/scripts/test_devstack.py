@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -11,10 +12,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psutil
 import pytest
+from django.db import connection
+
+from config.env import redis_url_for_db
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = [sys.executable, str(ROOT / "scripts" / "devstack.py"), "run"]
@@ -25,17 +30,16 @@ pytestmark = pytest.mark.launcher
 class Launch:
     """A `devstack.py run` child process whose output is collected line by line."""
 
-    def __init__(self, var_dir: Path, port: int, *, keep_service_urls: bool = False) -> None:
-        kept = {"DATABASE_URL", "REDIS_URL"} if keep_service_urls else set()
+    def __init__(
+        self, var_dir: Path, port: int, service_urls: dict[str, str] | None = None
+    ) -> None:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key in kept
-            or (
-                key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-                and not key.startswith(("REDIS_", "CELERY_"))
-            )
+            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+            and not key.startswith(("REDIS_", "CELERY_"))
         }
+        env.update(service_urls or {})
         env["INSIGHTSTOCK_VAR_DIR"] = str(var_dir)
         self.process = subprocess.Popen(
             [*LAUNCHER, "--port", str(port)],
@@ -45,6 +49,7 @@ class Launch:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # an aborted test run must not leave a stack running
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -68,6 +73,10 @@ class Launch:
                 break
             time.sleep(0.2)
         raise AssertionError(f"{pattern!r} not seen; output:\n{self.output[-5000:]}")
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
@@ -113,7 +122,10 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
     first = Launch(tmp_path, port)
     try:
         first.wait_for(r"InsightStock is running at", timeout=180)
-        redis_port = first.wait_for(r"started embedded Redis on 127\.0\.0\.1:(\d+)", 1).group(1)
+        first.wait_for(r"started embedded Redis on 127\.0\.0\.1:\d+", 1)
+        saved = dict(
+            line.split("=", 1) for line in (tmp_path / "services.env").read_text().splitlines()
+        )
         base = f"http://127.0.0.1:{port}"
 
         assert httpx.get(f"{base}/", timeout=10).status_code == 200
@@ -127,7 +139,9 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
         )
         assert login.status_code == 200
         # one worker consumes every branch queue; beat runs the database scheduler
-        assert _active_queue_names(f"redis://127.0.0.1:{redis_port}/2") == {
+        # the embedded Redis wants a password: an unauthenticated client is refused
+        assert saved["REDIS_URL"].startswith("redis://:")
+        assert _active_queue_names(redis_url_for_db(saved["REDIS_URL"], 2)) == {
             "data",
             "cache",
             "image",
@@ -200,9 +214,31 @@ def first_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def test_make_run_uses_given_services_and_no_child_outlives_a_killed_launcher(tmp_path):
+@pytest.fixture
+def scratch_services(django_db_blocker) -> dict[str, str]:
+    """URLs on the suite's own servers that nothing else uses: a fresh database, Redis dbs 4-7."""
+    name = f"launcher_{os.getpid()}"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    redis_url = os.environ["REDIS_URL"]
+    urls = {
+        "DATABASE_URL": urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}")),
+        "REDIS_URL": redis_url_for_db(redis_url, 4),
+        "REDIS_CACHE_URL": redis_url_for_db(redis_url, 4),
+        "REDIS_STATE_URL": redis_url_for_db(redis_url, 5),
+        "CELERY_BROKER_URL": redis_url_for_db(redis_url, 6),
+        "REDIS_CHANNELS_URL": redis_url_for_db(redis_url, 7),
+    }
+    yield urls
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_make_run_uses_given_services_and_no_child_outlives_a_killed_launcher(
+    tmp_path, scratch_services
+):
     port = _free_port()
-    launch = Launch(tmp_path, port, keep_service_urls=True)
+    launch = Launch(tmp_path, port, service_urls=scratch_services)
     try:
         launch.wait_for(r"InsightStock is running at", timeout=180)
         assert "using DATABASE_URL from the environment" in launch.output

@@ -9,8 +9,9 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.module_loading import module_has_submodule
 
@@ -24,8 +25,20 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing when the database already has users (used by `make run`).",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load demo data even where DEMO_DATA_ALLOWED is off (it sets public passwords).",
+        )
 
-    def handle(self, *args: object, if_empty: bool = False, **options: object) -> None:
+    def handle(
+        self, *args: object, if_empty: bool = False, force: bool = False, **options: object
+    ) -> None:
+        if not settings.DEMO_DATA_ALLOWED and not force:
+            raise CommandError(
+                "Demo data gives the demo and staff accounts publicly known passwords; "
+                "DEMO_DATA_ALLOWED is off here. Pass --force if you really mean it."
+            )
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("Database already has data; demo data not loaded.")
             return
