@@ -18,6 +18,8 @@ import httpx
 import psutil
 import pytest
 from django.db import connection
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
 
 from config.env import redis_url_for_db
 
@@ -132,6 +134,15 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
         ready = httpx.get(f"{base}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
         assert "username=demo password=insightstock-demo" in first.output
+        # the same server speaks WebSocket: an unrouted path is closed with a clear code
+        with (
+            pytest.raises(ConnectionClosed) as closed,
+            ws_connect(
+                f"ws://127.0.0.1:{port}/ws/nowhere/", origin=base, open_timeout=10
+            ) as socket,
+        ):
+            socket.recv(timeout=10)
+        assert closed.value.rcvd.code == 4404
         login = httpx.post(
             f"{base}/api/v1/auth/token/",
             json={"username": "demo", "password": "insightstock-demo"},
