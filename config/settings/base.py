@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     # ours: cross-cutting first, then the domains
     "core",
+    "cachekit",
     "accounts",
     "stocks",
     "news",

@@ -23,3 +23,6 @@ from config.settings.base import *  # noqa: E402,F403
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
+
+# Models and views that exist only for the cache toolkit's tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.cachekit.testapp"]  # noqa: F405

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from tests.cachekit.testapp import views
+
+urlpatterns = [
+    path("api/v1/test/whoami/", views.WhoAmIView.as_view()),
+    path("test/greeting/", views.greeting_page),
+    path("test/missing/", views.missing_page),
+    path("", include("config.urls")),
+]
