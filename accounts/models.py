@@ -9,6 +9,9 @@ class User(AbstractUser):
     # so the bump voids every outstanding access token at the next request, not 15 minutes later.
     token_generation = models.PositiveIntegerField(default=0, editable=False)
 
+    # Cache-tracked (cachekit): saving a user drops cached entries that depend on them.
+    cache_lookup_fields = ("username",)
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import asgi_servers  # noqa: E402
+from bench import asgi_servers, cache  # noqa: E402
 
-BENCHMARKS = [asgi_servers]
+BENCHMARKS = [cache, asgi_servers]
 
 HEADER = """# Benchmarks
 

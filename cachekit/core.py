@@ -188,6 +188,16 @@ def _compute_once(
         return compute()
     if is_winner:
         try:
+            # Double-checked: a caller that read before the previous winner stored its value
+            # may win the lock just after; it must take that value, not compute again.
+            with contextlib.suppress(store.RedisUnavailable):
+                entry, versions = store.read(key, tags)  # also the newest snapshot to store with
+                if (
+                    entry is not None
+                    and entry.tag_versions == versions
+                    and not entry.is_expired(time.time())
+                ):
+                    return entry.value
             value = compute()
             with contextlib.suppress(store.RedisUnavailable):
                 store.write(key, store.Entry(value, versions, time.time(), ttl))

@@ -23,7 +23,12 @@ CACHES = {
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT_SECONDS,
             # A cache error becomes a miss, so callers compute from PostgreSQL instead of failing.
             "IGNORE_EXCEPTIONS": True,
+            # A bounded pool whose callers wait briefly for a free connection, instead of
+            # redis-py's default pool that fails the 101st concurrent caller outright.
+            "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
             "CONNECTION_POOL_KWARGS": {
+                "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=100),
+                "timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
                 # Reconnect with exponential back-off, but only briefly: a request must not wait
                 # long on a cache that is down.
                 "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
