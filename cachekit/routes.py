@@ -3,6 +3,11 @@
     @cache_response(namespace="news", ttl="news_list", depends_on=[AnyRow(NewsArticle)])
     def news_list(request): ...                         # a page
 
+    # depends_on may be a callable of the request and the view's URL kwargs:
+    @cache_response(namespace="news", ttl="news_detail",
+                    depends_on=lambda request, pk: [Row(NewsArticle, pk=pk)])
+    def news_detail(request, pk): ...
+
     class MarketView(APIView):
         @cache_response(namespace="stocks", ttl="market_snapshot", per_user=False)
         def get(self, request): ...                     # a DRF handler: caches `response.data`
@@ -81,7 +86,7 @@ def cache_response(
                 "who": _identity(request, per_user),
                 "kwargs": kwargs,
             }
-            dependencies = depends_on(**kwargs) if callable(depends_on) else depends_on
+            dependencies = depends_on(request, **kwargs) if callable(depends_on) else depends_on
 
             def render() -> dict[str, Any]:
                 response = view(*args, **kwargs)

@@ -130,3 +130,15 @@ def test_celery_has_a_queue_per_branch_and_the_database_scheduler():
 def test_every_model_change_has_a_migration():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
+
+
+def test_cache_ttls_come_from_one_table_overridable_from_the_environment():
+    result = _settings_value(
+        "settings.CACHE_TTLS['stock_detail'], settings.CACHE_TTLS['news_list']",
+        {**SERVICES, "DJANGO_SECRET_KEY": "k", "CACHE_TTL_STOCK_DETAIL": "15"},
+    )
+
+    assert result.stdout.strip() == "15 300"
+    assert settings.CACHE_TTLS["market_snapshot"] == 5
+    assert settings.CACHE_TTLS["stock_prices_1d"] == 10
+    assert settings.CACHE_TTLS["image_resized"] == 7 * 24 * 3600
