@@ -196,8 +196,8 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
         # Ctrl-C stops web, worker, beat, Redis and PostgreSQL
         os.killpg(first.process.pid, signal.SIGINT)
         assert first.process.wait(timeout=90) == 0
-        gone, alive = psutil.wait_procs(descendants, timeout=10)
-        assert alive == []
+        gone, alive = psutil.wait_procs(descendants, timeout=30)
+        assert alive == [], _describe(alive)
         assert _exits_within(postmaster_pid, seconds=15)
         assert "embedded services stopped" in first.output
     finally:
@@ -207,6 +207,16 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
                 first.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(first.process.pid, signal.SIGKILL)
+
+
+def _describe(processes: list[psutil.Process]) -> list[str]:
+    described = []
+    for process in processes:
+        try:
+            described.append(f"{process.pid} {process.status()} {' '.join(process.cmdline())}")
+        except psutil.Error as exc:
+            described.append(f"{process.pid} {exc!r}")
+    return described
 
 
 def _exits_within(pid: int, *, seconds: float) -> bool:
@@ -261,8 +271,8 @@ def test_make_run_uses_given_services_and_no_child_outlives_a_killed_launcher(
 
         launch.process.kill()  # SIGKILL: no chance to clean up
 
-        gone, alive = psutil.wait_procs(descendants, timeout=30)
-        assert alive == []
+        gone, alive = psutil.wait_procs(descendants, timeout=60)
+        assert alive == [], _describe(alive)
     finally:
         if launch.process.poll() is None:
             os.killpg(launch.process.pid, signal.SIGKILL)
