@@ -10,6 +10,8 @@ Redis is down every call simply computes its value.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import decimal
 import functools
 import hashlib
 import inspect
@@ -17,6 +19,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -48,20 +51,40 @@ def ttl_seconds(ttl: str | float) -> float:
 
 # --- invalidation that could not reach Redis -------------------------------------------------
 
-_missed_invalidation = threading.Event()
+_missed_tags: set[str] = set()
+_missed_tags_lock = threading.Lock()
 
 
 def invalidate_tags(tags: list[str]) -> None:
-    """Bump ``tags``; if Redis cannot be reached, remember to drop every namespace once it can."""
+    """Bump ``tags``; if Redis cannot be reached, retry exactly these once it can.
+
+    The retry lives in this process's memory: another process may serve an entry the missed
+    bump should have dropped until this process next reaches Redis, or the entry's TTL ends.
+    """
     try:
         store.bump(tags)
     except store.RedisUnavailable:
-        # Entries that depend on these tags may still sit in Redis, wherever it comes back from.
-        _missed_invalidation.set()
+        with _missed_tags_lock:
+            _missed_tags.update(tags)
+
+
+def _retry_missed_invalidations() -> None:
+    if not _missed_tags:
+        return
+    with _missed_tags_lock:
+        tags = sorted(_missed_tags)
+        _missed_tags.clear()  # cleared first: a miss recorded meanwhile is kept for next time
+    try:
+        store.bump(tags)
+    except store.RedisUnavailable:
+        with _missed_tags_lock:
+            _missed_tags.update(tags)
+        raise
+    logger.warning("cache: %d invalidations missed while Redis was down are now done", len(tags))
 
 
 def clear_namespaces(namespaces: Iterable[str]) -> int:
-    """Make every entry of ``namespaces`` unreachable: one INCR each, nothing scanned."""
+    """Make every entry of ``namespaces`` unreachable: one version bump each, nothing scanned."""
     names = sorted(set(namespaces))
     store.bump([namespace_tag(name) for name in names])
     return len(names)
@@ -71,11 +94,19 @@ def all_namespaces() -> set[str]:
     return NAMESPACES | metrics.known_namespaces()
 
 
-def _settle_missed_invalidation() -> None:
-    if _missed_invalidation.is_set():
-        clear_namespaces(all_namespaces())
-        _missed_invalidation.clear()
-        logger.warning("cache: an invalidation was missed while Redis was down; cleared all")
+def has_pending_invalidations() -> bool:
+    """Whether the open transaction has written cache-tracked rows it has not committed yet.
+
+    A value computed now may include those uncommitted writes (or be undone by a rollback that
+    invalidates nothing), so it is returned but not stored.
+    """
+    for connection in connections.all(initialized_only=True):
+        if connection.in_atomic_block and any(
+            getattr(callback, "is_cache_invalidation", False)
+            for _sids, callback, _robust in connection.run_on_commit
+        ):
+            return True
+    return False
 
 
 # --- background refreshes ---------------------------------------------------------------------
@@ -94,7 +125,10 @@ def _pool() -> ThreadPoolExecutor:
         return _refresh_pool
 
 
-def _refresh(key: str, tags: list[str], ttl: float, compute: Callable[[], Any]) -> None:
+_refresh_pending_until: dict[str, float] = {}
+
+
+def _refresh(key: str, tags: list[str], ttl: float, compute: Callable[[], Any], token: str) -> None:
     try:
         versions = store.tag_versions(tags)  # before computing: no stale fill
         value = compute()
@@ -106,7 +140,7 @@ def _refresh(key: str, tags: list[str], ttl: float, compute: Callable[[], Any]) 
     except Exception:
         logger.exception("cache: background refresh of %s failed", key)
         with contextlib.suppress(store.RedisUnavailable):
-            store.release(f"refresh:{key}")  # let a later reader try again
+            store.release(f"refresh:{key}", token)  # let a later reader try again
     finally:
         # This thread's database connections must go back to the pool.
         connections.close_all()
@@ -123,11 +157,18 @@ def _maybe_refresh_ahead(
 ) -> None:
     if entry.remaining_fraction(now) >= settings.CACHEKIT_REFRESH_AHEAD_FRACTION:
         return
-    remaining_ms = int(entry.ttl_seconds * 1000 * entry.remaining_fraction(now))
+    # Once this process has seen the lock taken, it does not ask Redis again for this entry.
+    if _refresh_pending_until.get(key, 0.0) > now:
+        return
+    remaining_seconds = entry.ttl_seconds * entry.remaining_fraction(now)
+    _refresh_pending_until[key] = now + remaining_seconds
     with contextlib.suppress(store.RedisUnavailable):
-        if store.acquire(f"refresh:{key}", ttl_ms=max(remaining_ms, 1000)):
+        token = store.acquire(f"refresh:{key}", ttl_ms=max(int(remaining_seconds * 1000), 1000))
+        if token is not None:
             metrics.count(namespace, "refreshes")
-            _pool().submit(_refresh, key, tags, ttl, compute)
+            _pool().submit(_refresh, key, tags, ttl, compute, token)
+    if len(_refresh_pending_until) > 10_000:  # bounded: drop the memo of long-gone entries
+        _refresh_pending_until.clear()
 
 
 # --- the read path ----------------------------------------------------------------------------
@@ -152,7 +193,7 @@ def get_or_compute(
     full_key = f"{namespace}:{key}"
     tags = [namespace_tag(namespace), *tags_of(depends_on)]
     try:
-        _settle_missed_invalidation()
+        _retry_missed_invalidations()
         entry, versions = store.read(full_key, tags)
     except store.RedisUnavailable:
         metrics.count(namespace, "misses")
@@ -169,7 +210,13 @@ def get_or_compute(
     elif entry is not None:
         metrics.count(namespace, "invalidations")
     metrics.count(namespace, "misses")
-    return _compute_once(full_key, namespace, tags, ttl, versions, compute, stale)
+    return _compute_once(full_key, namespace, tags, ttl, compute, stale)
+
+
+def _is_fresh(entry: store.Entry | None, versions: tuple[int, ...]) -> bool:
+    return (
+        entry is not None and entry.tag_versions == versions and not entry.is_expired(time.time())
+    )
 
 
 def _compute_once(
@@ -177,34 +224,34 @@ def _compute_once(
     namespace: str,
     tags: list[str],
     ttl: float,
-    versions: tuple[int, ...],
     compute: Callable[[], R],
     stale: store.Entry | None,
 ) -> R:
+    if has_pending_invalidations():
+        return compute()
     lock = f"fill:{key}"
     try:
-        is_winner = store.acquire(lock, ttl_ms=settings.CACHEKIT_LOCK_TIMEOUT_MS)
+        token = store.acquire(lock, ttl_ms=settings.CACHEKIT_LOCK_TIMEOUT_MS)
     except store.RedisUnavailable:
         return compute()
-    if is_winner:
+    if token is not None:
         try:
             # Double-checked: a caller that read before the previous winner stored its value
             # may win the lock just after; it must take that value, not compute again.
-            with contextlib.suppress(store.RedisUnavailable):
-                entry, versions = store.read(key, tags)  # also the newest snapshot to store with
-                if (
-                    entry is not None
-                    and entry.tag_versions == versions
-                    and not entry.is_expired(time.time())
-                ):
-                    return entry.value
+            entry, current = store.read(key, tags)
+            if _is_fresh(entry, current):
+                return entry.value
+            versions = store.tag_versions(tags)  # read before computing: no stale fill
+        except store.RedisUnavailable:
+            return compute()
+        try:
             value = compute()
             with contextlib.suppress(store.RedisUnavailable):
                 store.write(key, store.Entry(value, versions, time.time(), ttl))
             return value
         finally:
             with contextlib.suppress(store.RedisUnavailable):
-                store.release(lock)
+                store.release(lock, token)
     if stale is not None:
         metrics.count(namespace, "stale_hits")
         return stale.value
@@ -215,11 +262,7 @@ def _compute_once(
             entry, current = store.read(key, tags)
         except store.RedisUnavailable:
             break
-        if (
-            entry is not None
-            and entry.tag_versions == current
-            and not entry.is_expired(time.time())
-        ):
+        if _is_fresh(entry, current):
             return entry.value
     # The winner is slow or gone: answer anyway rather than fail the request.
     return compute()
@@ -238,8 +281,18 @@ def _canonical_arguments(signature: inspect.Signature, args: tuple, kwargs: dict
     return arguments
 
 
+def _plain_value(value: Any) -> str:
+    # Values with one obvious text form; anything else (a model instance, say) could make two
+    # different arguments share a key, so it is refused.
+    if isinstance(value, datetime.date | datetime.time | decimal.Decimal | uuid.UUID):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    raise TypeError(
+        f"cache key arguments must be JSON values (ids, codes, dates), not {type(value).__name__}"
+    )
+
+
 def _digest(arguments: dict) -> str:
-    encoded = json.dumps(arguments, sort_keys=True, default=str, separators=(",", ":"))
+    encoded = json.dumps(arguments, sort_keys=True, default=_plain_value, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
 
 
@@ -297,7 +350,10 @@ class CachedFunction:
         """Write-through (C6): store ``value`` as the result for these arguments.
 
         Call it after the write has committed (`transaction.on_commit`), so that it runs after
-        the write's own invalidation and records the versions that follow it.
+        the write's own invalidation and records the versions that follow it. Only for rows with
+        one writer at a time (a single collector job, or `select_for_update`): on-commit hooks
+        of two concurrent writers may run in the opposite order to their commits, and then the
+        older value would be primed last.
         """
         arguments = _canonical_arguments(self._signature, args, kwargs)
         tags = [namespace_tag(self.namespace), *tags_of(self._dependencies(arguments))]

@@ -57,6 +57,10 @@ class CachingQuerySet(models.QuerySet):
         Raises the model's DoesNotExist like `get()` (the absence is cached too, and dropped when
         a matching row is saved).
         """
+        if self.query.where or self.db != "default":
+            # The key names only the lookup: a filtered queryset (`.filter(owner=user)`) must not
+            # be answered from an entry another caller filled without that filter.
+            raise TypeError("get_cached() works on the unfiltered manager only")
         ((field, value),) = lookup.items()
         model = self.model
         namespace = model._meta.app_label

@@ -12,9 +12,11 @@
         @cache_response(namespace="stocks", ttl="market_snapshot", per_user=False)
         def get(self, request): ...                     # a DRF handler: caches `response.data`
 
-The key is the method, path, query string, language and (with ``per_user``, the default) the
-signed-in user, so one user's private response is never served to another. Only 200 responses to
-GET/HEAD are cached. Responses say `Vary: Accept, Accept-Language, Cookie, Authorization`.
+The key is the method, host, scheme, path, query string, language, `Accept` and (with
+``per_user``, the default) the signed-in user, so one user's private response is never served to
+another; a page is also keyed by its CSRF cookie, and a page for a browser without one, a page that
+showed flash messages, changed the session or set a cookie, and any response but a 200 to GET/HEAD
+is never stored. Responses say `Vary: Accept, Accept-Language, Cookie, Authorization`.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ def cache_response(
             if request.method not in ("GET", "HEAD"):
                 return view(*args, **kwargs)
             key_parts = {
+                "method": request.method,
+                "host": request.get_host(),
+                "secure": request.is_secure(),
                 "path": request.path,
                 "query": sorted(request.GET.lists()),
                 "language": get_language(),
@@ -90,7 +95,11 @@ def cache_response(
 
             def render() -> dict[str, Any]:
                 response = view(*args, **kwargs)
-                if response.status_code != 200:
+                if not isinstance(response, Response) and not getattr(
+                    response, "is_rendered", True
+                ):
+                    response.render()  # templates read messages and CSRF tokens while rendering
+                if response.status_code != 200 or not _is_shareable(request, response):
                     raise _Uncacheable(response)
                 return _freeze(response)
 
@@ -117,15 +126,27 @@ def cache_response(
     return decorate
 
 
+def _is_shareable(request: Any, response: Any) -> bool:
+    """Whether this response may be replayed to the next request with the same key."""
+    if isinstance(response, Response):
+        return True  # data only; DRF renders it afresh for each request
+    if getattr(response, "streaming", False) or response.cookies:
+        return False
+    if not request.COOKIES.get(settings.CSRF_COOKIE_NAME):
+        # The page may embed a CSRF token whose secret goes out in a cookie set after this
+        # view returns: other cookie-less visitors must not get that token.
+        return False
+    if getattr(request, "session", None) is not None and request.session.modified:
+        return False
+    messages = getattr(request, "_messages", None)
+    # A page that showed flash messages must not show them again on every hit.
+    return not (messages is not None and (messages.used or len(messages._queued_messages)))
+
+
 def _freeze(response: Any) -> dict[str, Any]:
     if isinstance(response, Response):
         # DRF renders after the handler returns: keep the data, render per request's Accept.
         return {"kind": "drf", "data": response.data, "headers": dict(response.headers)}
-    if response.cookies:
-        # A response that sets a cookie (a new CSRF secret, say) belongs to one browser only.
-        raise _Uncacheable(response)
-    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-        response.render()
     return {
         "kind": "django",
         "content": response.content,

@@ -35,14 +35,23 @@ def row_tags(instance: models.Model) -> list[str]:
     model = type(instance)
     values = _current_values(instance)
     tags = {row_tag(model, field, value) for field, value in values.items()}
-    for field, value in getattr(instance, _LOADED_VALUES, {}).items():
+    loaded = getattr(instance, _LOADED_VALUES, {})
+    for field, value in loaded.items():
         tags.add(row_tag(model, field, value))
+    if any(field not in values and field not in loaded for field in lookup_fields(model)):
+        # A lookup field was deferred (`.only()`/`.defer()`): its value, and so its row tag, is
+        # unknown; drop every row entry of the model rather than miss one.
+        tags.add(bulk_tag(model))
     tags.add(any_row_tag(model))
     return sorted(tags)
 
 
 def invalidate_after_commit(tags: list[str], *, using: str) -> None:
-    transaction.on_commit(lambda: invalidate_tags(tags), using=using)
+    def invalidate() -> None:
+        invalidate_tags(tags)
+
+    invalidate.is_cache_invalidation = True  # cachekit.core.has_pending_invalidations looks
+    transaction.on_commit(invalidate, using=using)
 
 
 def _remember_loaded_values(
@@ -74,13 +83,16 @@ def _relation_changed(
     if is_tracked(type(instance)):
         tags += row_tags(instance)
     if is_tracked(model):
-        # Only primary keys are known for the other side: drop its rows by pk, and what depends
-        # on the table as a whole (a clear() names no rows at all).
         tags.append(any_row_tag(model))
-        if pk_set:
-            tags += [row_tag(model, "pk", pk) for pk in pk_set]
-        if action == "post_clear" or lookup_fields(model) != ("pk",):
-            tags.append(bulk_tag(model))
+        if action == "post_clear" or not pk_set:
+            tags.append(bulk_tag(model))  # a clear() names no rows
+        else:
+            fields = [f for f in lookup_fields(model) if f != "pk"]
+            # One query for the other side's lookup values, so exactly its rows are dropped.
+            rows = model._base_manager.using(using).filter(pk__in=pk_set).values_list("pk", *fields)
+            for pk, *values in rows:
+                tags.append(row_tag(model, "pk", pk))
+                tags += [row_tag(model, f, v) for f, v in zip(fields, values, strict=True)]
     if tags:
         invalidate_after_commit(sorted(set(tags)), using=using)
 

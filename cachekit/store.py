@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -127,14 +128,59 @@ def read(key: str, tags: list[str]) -> tuple[Entry | None, tuple[int, ...]]:
         pipe.mget([tag_key(tag) for tag in tags])
         raw, versions = pipe.execute()
     current = tuple(int(v) if v is not None else 0 for v in versions)
-    entry = pickle.loads(raw) if raw is not None else None  # noqa: S301 - written by us only
-    return entry, current
+    return _unpickle(raw, key), current
+
+
+def _unpickle(raw: bytes | None, key: str) -> Entry | None:
+    if raw is None:
+        return None
+    try:
+        return pickle.loads(raw)  # noqa: S301 - written by us only, to a password-protected Redis
+    except Exception:  # noqa: BLE001 - a renamed class or a corrupt value is a miss, not a 500
+        logger.warning("cache entry %s could not be read back; recomputing", key, exc_info=True)
+        return None
+
+
+# Tag versions come from one ever-increasing clock, so a version never repeats: a tag that
+# expired or was evicted reads 0, which no entry recorded (absent tags are given a clock value
+# before an entry records them), so it can only cause a miss, never a stale hit.
+CLOCK_KEY = f"{PREFIX}:clock"
+
+_ENSURE_SCRIPT = """
+local out = {}
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if not v then
+    v = redis.call('INCR', KEYS[1])
+    redis.call('SET', KEYS[i], v, 'EX', ARGV[1])
+  end
+  out[i - 1] = v
+end
+return out
+"""
+
+_BUMP_SCRIPT = """
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], redis.call('INCR', KEYS[1]), 'EX', ARGV[1])
+end
+return #KEYS - 1
+"""
 
 
 def tag_versions(tags: list[str]) -> tuple[int, ...]:
+    """Current versions of ``tags``, giving absent ones a fresh clock value first.
+
+    Called before a value is computed: the versions an entry records are never 0.
+    """
     with guarded:
-        versions = _client().mget([tag_key(tag) for tag in tags])
-    return tuple(int(v) if v is not None else 0 for v in versions)
+        versions = _client().eval(
+            _ENSURE_SCRIPT,
+            len(tags) + 1,
+            CLOCK_KEY,
+            *[tag_key(tag) for tag in tags],
+            settings.CACHEKIT_TAG_TTL_SECONDS,
+        )
+    return tuple(int(v) for v in versions)
 
 
 def write(key: str, entry: Entry) -> None:
@@ -149,23 +195,34 @@ def bump(tags: list[str]) -> None:
     """Invalidate every entry that depends on any of ``tags``: one INCR per tag."""
     if not tags:
         return
-    # A tag version must outlive every entry that recorded it, or its reset to 0 could make an
-    # old entry look current again.
-    ttl = settings.CACHEKIT_TAG_TTL_SECONDS
     with guarded:
-        pipe = _client().pipeline(transaction=False)
-        for tag in tags:
-            pipe.incr(tag_key(tag))
-            pipe.expire(tag_key(tag), ttl)
-        pipe.execute()
+        _client().eval(
+            _BUMP_SCRIPT,
+            len(tags) + 1,
+            CLOCK_KEY,
+            *[tag_key(tag) for tag in tags],
+            settings.CACHEKIT_TAG_TTL_SECONDS,
+        )
 
 
-def acquire(lock_name: str, *, ttl_ms: int) -> bool:
-    """A lock that always expires: a crashed holder can block others for ``ttl_ms`` at most."""
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def acquire(lock_name: str, *, ttl_ms: int) -> str | None:
+    """A lock that always expires: a crashed holder can block others for ``ttl_ms`` at most.
+
+    Returns the holder's token, or None when someone else holds it.
+    """
+    token = secrets.token_hex(8)
     with guarded:
-        return bool(_client().set(f"{PREFIX}:l:{lock_name}", "1", nx=True, px=ttl_ms))
+        is_held = _client().set(f"{PREFIX}:l:{lock_name}", token, nx=True, px=ttl_ms)
+    return token if is_held else None
 
 
-def release(lock_name: str) -> None:
+def release(lock_name: str, token: str) -> None:
+    """Release only our own lock: after an expiry it may be someone else's."""
     with guarded:
-        _client().delete(f"{PREFIX}:l:{lock_name}")
+        _client().eval(_RELEASE_SCRIPT, 1, f"{PREFIX}:l:{lock_name}", token)

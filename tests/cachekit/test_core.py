@@ -73,7 +73,16 @@ def test_keys_are_by_qualified_name_arguments_and_version():
     assert double.key(3).startswith("v1:tests.cachekit.test_core.")
 
 
-def test_methods_are_cached_by_their_arguments():
+def test_arguments_that_are_not_plain_values_are_refused():
+    @cached(namespace="t", ttl=60)
+    def describe(thing: object) -> str:
+        return str(thing)
+
+    with pytest.raises(TypeError, match="must be JSON values"):
+        describe(object())
+
+
+def test_methods_are_cached_by_their_arguments_not_their_instance():
     class Selector:
         calls = 0
 
@@ -173,14 +182,14 @@ def test_refresh_ahead_runs_once_under_concurrent_readers():
         computations.append(time.monotonic())
         return len(computations)
 
-    assert get_or_compute("warm", compute, namespace="t", ttl=1.0) == 1
-    time.sleep(0.85)  # under 20 % of the TTL left
+    assert get_or_compute("warm", compute, namespace="t", ttl=3.0) == 1
+    time.sleep(2.5)  # under 20 % of the TTL left, with margin for a loaded machine
     barrier = threading.Barrier(12)
     results = []
 
     def reader():
         barrier.wait()
-        results.append(get_or_compute("warm", compute, namespace="t", ttl=1.0))
+        results.append(get_or_compute("warm", compute, namespace="t", ttl=3.0))
 
     threads = [threading.Thread(target=reader) for _ in range(12)]
     for thread in threads:
@@ -194,6 +203,6 @@ def test_refresh_ahead_runs_once_under_concurrent_readers():
         time.sleep(0.02)
     time.sleep(0.1)
     assert len(computations) == 2  # exactly one background refresh
-    assert get_or_compute("warm", compute, namespace="t", ttl=1.0) == 2
+    assert get_or_compute("warm", compute, namespace="t", ttl=3.0) == 2
     metrics.flush()
     assert metrics.stats()["t"]["refreshes"] == 1

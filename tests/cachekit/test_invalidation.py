@@ -6,7 +6,13 @@ import pytest
 from django.db import transaction
 
 from tests.cachekit.testapp.models import Article, Tag
-from tests.cachekit.testapp.selectors import CALLS, article_count, article_tag_names, article_title
+from tests.cachekit.testapp.selectors import (
+    CALLS,
+    article_count,
+    article_tag_names,
+    article_title,
+    tag_article_count,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,9 +91,69 @@ def test_rolled_back_write_does_not_invalidate_and_committed_one_does(article):
     with transaction.atomic():
         article.title = "Samsung Q3 restated"
         article.save()
-        # not yet committed: readers still get the committed value from the cache
+        # not yet committed: the cache still holds the committed value
+        assert article_title("samsung-q3") == "Samsung Q3"
         assert CALLS["article_title"] == 1
     assert article_title("samsung-q3") == "Samsung Q3 restated"
+
+
+def test_values_read_inside_a_writing_transaction_are_not_stored(article):
+    """They may hold uncommitted data, and a rollback would invalidate nothing."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        article.title = "uncommitted"
+        article.save()
+        assert article_title("samsung-q3") == "uncommitted"  # computed, not stored
+        raise RuntimeError("roll back")
+
+    assert article_title("samsung-q3") == "Samsung Q3"
+
+
+def test_saving_an_instance_with_a_deferred_lookup_field_still_invalidates(article):
+    article_title("samsung-q3")
+
+    partial = Article.objects.only("title").get(pk=article.pk)
+    partial.title = "via only()"
+    partial.save()
+
+    assert article_title("samsung-q3") == "via only()"
+
+
+def test_m2m_changes_drop_exactly_the_rows_involved(article):
+    semis = Tag.objects.create(name="semiconductors")
+    Tag.objects.create(name="autos")
+    assert tag_article_count("semiconductors") == 0
+    assert tag_article_count("autos") == 0
+
+    article.tags.add(semis)
+
+    assert tag_article_count("semiconductors") == 1
+    assert tag_article_count("autos") == 0
+    assert CALLS["tag_article_count"] == 3  # only the semiconductors entry was recomputed
+
+
+def test_get_cached_refuses_a_filtered_queryset(article):
+    with pytest.raises(TypeError, match="unfiltered"):
+        Article.objects.filter(title="x").get_cached(slug="samsung-q3")
+
+
+def test_writes_never_scan_the_keyspace(article):
+    from django_redis import get_redis_connection
+
+    redis = get_redis_connection("default")
+    redis.config_resetstat()
+    article_title("samsung-q3")
+
+    article.title = "t2"
+    article.save()
+    article.delete()
+    Article.objects.filter(slug="x").update(title="y")
+    from django.core.management import call_command
+
+    call_command("cache", "clear")
+
+    used = redis.info("commandstats")
+    assert not [name for name in used if name in ("cmdstat_keys", "cmdstat_scan")]
+    assert "cmdstat_evalsha" in used or "cmdstat_eval" in used  # the bumps did run
 
 
 def test_m2m_changes_drop_entries_on_both_sides(article):

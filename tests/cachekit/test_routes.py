@@ -7,8 +7,11 @@ from rest_framework.test import APIClient
 
 from accounts.services import token_pair_issue
 from tests.accounts.factories import UserFactory
+from tests.cachekit.testapp.views import RENDERS
 
-pytestmark = pytest.mark.django_db
+# Transactional: a fill is skipped while the open transaction has uncommitted tracked writes, and a
+# plain django_db test never commits the users it creates.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WHOAMI = "/api/v1/test/whoami/"
 
@@ -68,10 +71,49 @@ def test_pages_are_cached_per_user_and_per_csrf_cookie(client):
     assert signed_in == b"hello alice #2"
 
 
-def test_responses_that_set_cookies_or_fail_are_not_cached(client):
+def test_error_responses_are_not_cached(client):
     client.get("/test/missing/")
     client.get("/test/missing/")
 
-    from tests.cachekit.testapp.views import RENDERS
+    assert RENDERS["count"] == 2
 
+
+def test_responses_that_set_cookies_are_not_cached(client):
+    client.cookies["csrftoken"] = "c" * 32
+    client.get("/test/cookie/")
+    client.get("/test/cookie/")
+
+    assert RENDERS["count"] == 2
+
+
+def test_a_page_for_a_browser_without_csrf_cookie_is_never_stored(client):
+    """Its CSRF token belongs to the secret in the cookie this response sets: another cookie-less
+    visitor must get a token of their own."""
+    first = APIClient(enforce_csrf_checks=True).get("/test/form/")
+    second = APIClient(enforce_csrf_checks=True).get("/test/form/")
+
+    assert RENDERS["count"] == 2
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+
+def test_a_page_is_cached_per_csrf_cookie(client):
+    client.cookies["csrftoken"] = "d" * 32
+    client.get("/test/form/")
+    client.get("/test/form/")
+    other_browser = APIClient()
+    other_browser.cookies["csrftoken"] = "e" * 32
+    other_browser.get("/test/form/")
+
+    assert RENDERS["count"] == 2
+
+
+def test_a_page_that_showed_flash_messages_is_not_stored(client):
+    client.cookies["csrftoken"] = "f" * 32
+    client.get("/test/add-message/")
+
+    with_message = client.get("/test/form/").content.decode()
+    after = client.get("/test/form/").content.decode()
+
+    assert "saved!" in with_message
+    assert "saved!" not in after
     assert RENDERS["count"] == 2

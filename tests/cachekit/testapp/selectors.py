@@ -29,3 +29,9 @@ def article_count() -> int:
 def article_tag_names(slug: str) -> list[str]:
     _called("article_tag_names")
     return sorted(Tag.objects.filter(articles__slug=slug).values_list("name", flat=True))
+
+
+@cached(namespace="testapp", ttl=60, depends_on=lambda name: [Row(Tag, name=name)])
+def tag_article_count(name: str) -> int:
+    _called("tag_article_count")
+    return Article.objects.filter(tags__name=name).count()
