@@ -255,6 +255,7 @@ def _compute_once(
     if stale is not None:
         metrics.count(namespace, "stale_hits")
         return stale.value
+    waiting_since = time.time()
     deadline = time.monotonic() + settings.CACHEKIT_WAIT_MS / 1000
     while time.monotonic() < deadline:
         time.sleep(settings.CACHEKIT_POLL_MS / 1000)
@@ -262,7 +263,12 @@ def _compute_once(
             entry, current = store.read(key, tags)
         except store.RedisUnavailable:
             break
-        if _is_fresh(entry, current):
+        # The winner's value, even if a busy machine let its short TTL pass before we looked.
+        if _is_fresh(entry, current) or (
+            entry is not None
+            and entry.tag_versions == current
+            and entry.created_at >= waiting_since
+        ):
             return entry.value
     # The winner is slow or gone: answer anyway rather than fail the request.
     return compute()

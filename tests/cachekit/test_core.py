@@ -206,3 +206,30 @@ def test_refresh_ahead_runs_once_under_concurrent_readers():
     assert get_or_compute("warm", compute, namespace="t", ttl=3.0) == 2
     metrics.flush()
     assert metrics.stats()["t"]["refreshes"] == 1
+
+
+def test_waiters_take_the_winners_value_even_if_its_short_ttl_passed_meanwhile(settings):
+    """On a busy machine a waiter may look only after a short TTL has run out: the value was still
+    computed for it, so it takes that rather than computing again."""
+    settings.CACHEKIT_POLL_MS = 150  # waiters look late
+    computations = []
+    barrier = threading.Barrier(8)
+    results = []
+
+    def slow_compute():
+        computations.append(1)
+        time.sleep(0.1)
+        return "fresh"
+
+    def reader():
+        barrier.wait()
+        results.append(get_or_compute("short", slow_compute, namespace="t", ttl=0.05))
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(computations) == 1
+    assert results == ["fresh"] * 8
