@@ -219,6 +219,22 @@ def _is_fresh(entry: store.Entry | None, versions: tuple[int, ...]) -> bool:
     )
 
 
+def _compute_as_winner(key: str, tags: list[str], ttl: float, compute: Callable[[], R]) -> R:
+    try:
+        # Double-checked: a caller that read before the previous winner stored its value may win
+        # the lock just after; it must take that value, not compute again.
+        entry, current = store.read(key, tags)
+        if _is_fresh(entry, current):
+            return entry.value
+        versions = store.tag_versions(tags)  # read before computing: no stale fill
+    except store.RedisUnavailable:
+        return compute()
+    value = compute()
+    with contextlib.suppress(store.RedisUnavailable):
+        store.write(key, store.Entry(value, versions, time.time(), ttl))
+    return value
+
+
 def _compute_once(
     key: str,
     namespace: str,
@@ -236,19 +252,7 @@ def _compute_once(
         return compute()
     if token is not None:
         try:
-            # Double-checked: a caller that read before the previous winner stored its value
-            # may win the lock just after; it must take that value, not compute again.
-            entry, current = store.read(key, tags)
-            if _is_fresh(entry, current):
-                return entry.value
-            versions = store.tag_versions(tags)  # read before computing: no stale fill
-        except store.RedisUnavailable:
-            return compute()
-        try:
-            value = compute()
-            with contextlib.suppress(store.RedisUnavailable):
-                store.write(key, store.Entry(value, versions, time.time(), ttl))
-            return value
+            return _compute_as_winner(key, tags, ttl, compute)
         finally:
             with contextlib.suppress(store.RedisUnavailable):
                 store.release(lock, token)

@@ -233,3 +233,18 @@ def test_waiters_take_the_winners_value_even_if_its_short_ttl_passed_meanwhile(s
 
     assert len(computations) == 1
     assert results == ["fresh"] * 8
+
+
+def test_a_winner_that_finds_the_value_already_stored_releases_its_lock():
+    """Regression: the double-checked path returned early and left the fill lock held for its
+    whole expiry, so the next miss made every caller wait and compute."""
+    from cachekit import core
+
+    get_or_compute("k2", lambda: "stored", namespace="t", ttl=60)
+    tags = ["ns:t"]
+
+    # a caller that saw a miss just before the value was stored, and now wins the lock
+    value = core._compute_once("t:k2", "t", tags, 60.0, lambda: "computed", None)
+
+    assert value == "stored"
+    assert not get_redis_connection("default").exists("ck:l:fill:t:k2")
