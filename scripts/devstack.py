@@ -476,6 +476,7 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
     try:
         say("migrating the database")
         manage(env, "migrate", "--noinput")
+        manage(env, "pipelines", "sync")
         manage(env, "seed_demo", "--if-empty")
         for child in children:
             start_child(child, env)

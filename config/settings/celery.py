@@ -22,9 +22,14 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUES_ALL]
+CELERY_TASK_ROUTES = ("pipelines.registry.route_to_branch",)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+
+# Pipelines (L6): how many events the Redis stream keeps, how long run records are kept.
+PIPELINES_EVENT_STREAM_MAXLEN = env.int("PIPELINES_EVENT_STREAM_MAXLEN", default=10_000)
+PIPELINES_RUN_RETENTION_DAYS = env.int("PIPELINES_RUN_RETENTION_DAYS", default=30)

@@ -180,6 +180,8 @@ def test_refresh_ahead_runs_once_under_concurrent_readers():
 
     def compute():
         computations.append(time.monotonic())
+        if len(computations) > 1:
+            time.sleep(0.5)  # the refresh is slow: readers must not be waiting for it
         return len(computations)
 
     assert get_or_compute("warm", compute, namespace="t", ttl=3.0) == 1
@@ -201,7 +203,7 @@ def test_refresh_ahead_runs_once_under_concurrent_readers():
     deadline = time.monotonic() + 2
     while len(computations) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.1)
+    time.sleep(0.8)  # the slow refresh stores its value
     assert len(computations) == 2  # exactly one background refresh
     assert get_or_compute("warm", compute, namespace="t", ttl=3.0) == 2
     metrics.flush()

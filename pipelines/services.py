@@ -1,0 +1,300 @@
+"""Writes of the pipelines app: run records and their events, run-now, catalogue sync (L3, L6)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import (
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    PeriodicTasks,
+)
+
+from core.redis import RedisError, state_redis
+from pipelines.models import CatalogueEntry, JobRun
+from pipelines.registry import JOBS, Job, branch_order, validate_catalogue
+
+logger = logging.getLogger(__name__)
+
+EVENTS_STREAM = "pipelines:events"
+EVENTS_GROUP = "pipelines"
+
+
+# --- run records and their events --------------------------------------------------------------
+
+
+def _event(run: JobRun) -> dict[str, Any]:
+    return {
+        "run_id": run.pk,
+        "job": run.job,
+        "branch": run.branch,
+        "trigger": run.trigger,
+        "status": run.status,
+        "progress": run.progress,
+        "message": run.progress_message,
+        "duration_ms": run.duration_ms,
+        "error": run.error[:300],
+        "at": timezone.now().isoformat(),
+    }
+
+
+def pipeline_event_publish(run: JobRun) -> None:
+    """Append the run's state to the bounded Redis stream and tell live dashboards, on commit."""
+    event = _event(run)
+
+    def publish() -> None:
+        try:
+            state_redis().xadd(
+                EVENTS_STREAM,
+                {key: json.dumps(value) for key, value in event.items()},
+                maxlen=settings.PIPELINES_EVENT_STREAM_MAXLEN,
+                approximate=True,
+            )
+        except RedisError:
+            logger.warning("pipeline event not appended to the stream: Redis unavailable")
+        layer = get_channel_layer()
+        if layer is not None:
+            try:
+                async_to_sync(layer.group_send)(
+                    EVENTS_GROUP, {"type": "pipeline.event", "event": event}
+                )
+            except Exception:  # noqa: BLE001 - a dashboard push must never fail a job
+                logger.warning("pipeline event not pushed to dashboards", exc_info=True)
+
+    transaction.on_commit(publish)
+
+
+def job_run_create(
+    *, job: Job, trigger: str, parent: JobRun | None = None, attempt: int = 1
+) -> JobRun:
+    run = JobRun.objects.create(
+        job=job.name, branch=job.branch, trigger=trigger, parent=parent, attempt=attempt
+    )
+    pipeline_event_publish(run)
+    return run
+
+
+def job_run_start(*, run: JobRun, worker: str) -> JobRun:
+    run.status = JobRun.Status.RUNNING
+    run.started_at = timezone.now()
+    run.worker = worker[:200]
+    run.save(update_fields=["status", "started_at", "worker"])
+    pipeline_event_publish(run)
+    return run
+
+
+def job_run_progress(*, run: JobRun, percent: int, message: str = "") -> JobRun:
+    run.progress = max(0, min(100, int(percent)))
+    run.progress_message = message[:300]
+    run.save(update_fields=["progress", "progress_message"])
+    pipeline_event_publish(run)
+    return run
+
+
+def job_run_finish(
+    *, run: JobRun, status: str, error: str = "", traceback_text: str = ""
+) -> JobRun:
+    now = timezone.now()
+    run.status = status
+    run.finished_at = now
+    if run.started_at is not None:
+        run.duration_ms = int((now - run.started_at).total_seconds() * 1000)
+    if status == JobRun.Status.SUCCEEDED:
+        run.progress = 100
+    run.error = error
+    run.traceback = traceback_text
+    run.save(
+        update_fields=["status", "finished_at", "duration_ms", "progress", "error", "traceback"]
+    )
+    pipeline_event_publish(run)
+    return run
+
+
+def job_run_now(*, name: str, include_dependencies: bool = True) -> JobRun:
+    """Queue one run of job ``name`` on its branch's queue now (L8)."""
+    job = JOBS[name]
+    run = job_run_create(job=job, trigger=JobRun.Trigger.MANUAL)
+    transaction.on_commit(
+        lambda: job.task.apply_async(
+            kwargs={
+                "trigger": JobRun.Trigger.MANUAL,
+                "run_id": run.pk,
+                "include_dependencies": include_dependencies,
+            },
+            queue=job.branch,
+            priority=job.priority,
+        )
+    )
+    return run
+
+
+def branch_run_now(*, branch: str) -> list[JobRun]:
+    """Queue every enabled job of ``branch``: dependencies first, then by priority, one by one."""
+    from celery import chain
+
+    names = branch_order(branch)
+    runs = [job_run_create(job=JOBS[name], trigger=JobRun.Trigger.MANUAL) for name in names]
+    signatures = [
+        JOBS[run.job]
+        .task.si(trigger=JobRun.Trigger.MANUAL, run_id=run.pk, include_dependencies=False)
+        .set(queue=branch, priority=JOBS[run.job].priority)
+        for run in runs
+    ]
+    if signatures:
+        transaction.on_commit(lambda: chain(*signatures).apply_async())
+    return runs
+
+
+def job_runs_prune(*, older_than_days: int) -> int:
+    cutoff = timezone.now() - timezone.timedelta(days=older_than_days)
+    deleted, _ = JobRun.objects.filter(queued_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- catalogue sync (L3) ------------------------------------------------------------------------
+
+
+def periodic_task_schedule(task: PeriodicTask) -> str:
+    """The PeriodicTask's schedule in the words `Schedule.describe()` uses."""
+    if task.crontab_id:
+        c = task.crontab
+        fields = f"{c.minute} {c.hour} {c.day_of_month} {c.month_of_year} {c.day_of_week}"
+        return f"cron {fields} ({c.timezone})"
+    if task.interval_id:
+        seconds = (
+            task.interval.every
+            * {
+                IntervalSchedule.DAYS: 86400,
+                IntervalSchedule.HOURS: 3600,
+                IntervalSchedule.MINUTES: 60,
+                IntervalSchedule.SECONDS: 1,
+                IntervalSchedule.MICROSECONDS: 1e-6,
+            }[task.interval.period]
+        )
+        return f"every {int(seconds)}s"
+    return "(no schedule)"
+
+
+def _apply_code_schedule(task: PeriodicTask, job: Job) -> None:
+    schedule = job.schedule
+    if schedule.cron is not None:
+        minute, hour, day_of_month, month_of_year, day_of_week = schedule.cron.split()
+        task.crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+            timezone=schedule.timezone,
+        )
+        task.interval = None
+    else:
+        task.interval, _ = IntervalSchedule.objects.get_or_create(
+            every=schedule.every_seconds, period=IntervalSchedule.SECONDS
+        )
+        task.crontab = None
+
+
+def _apply_code_routing(task: PeriodicTask, job: Job) -> None:
+    task.task = job.name
+    task.queue = job.branch
+    task.exchange = job.branch
+    task.routing_key = job.branch
+    task.priority = job.priority
+    task.kwargs = json.dumps({"trigger": JobRun.Trigger.SCHEDULE})
+    task.description = job.description
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    kept_staff_edits: list[str] = field(default_factory=list)
+    disabled_removed: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def catalogue_sync() -> SyncReport:
+    """Write the code's catalogue into django-celery-beat, keeping what staff changed (L3).
+
+    A staff edit is a PeriodicTask value that differs from what the previous sync wrote; it is
+    kept (and shown as differing). Jobs no longer in code are disabled, never left running.
+    """
+    validate_catalogue()
+    report = SyncReport()
+    entries = {
+        entry.name: entry
+        for entry in CatalogueEntry.objects.select_related(
+            "periodic_task__crontab", "periodic_task__interval"
+        )
+    }
+    for job in JOBS.values():
+        entry = entries.get(job.name) or CatalogueEntry(name=job.name)
+        code_schedule = job.schedule.describe() if job.schedule else ""
+        task = entry.periodic_task
+        if job.schedule is not None:
+            if task is None:
+                task = PeriodicTask(name=job.name, enabled=job.enabled)
+                _apply_code_schedule(task, job)
+                report.created.append(job.name)
+            else:
+                kept = []
+                if periodic_task_schedule(task) == entry.code_schedule:
+                    _apply_code_schedule(task, job)
+                else:
+                    kept.append("schedule")
+                if task.enabled == entry.code_enabled:
+                    task.enabled = job.enabled
+                else:
+                    kept.append("enabled")
+                if kept:
+                    report.kept_staff_edits.append(f"{job.name} ({', '.join(kept)})")
+                else:
+                    report.updated.append(job.name)
+            _apply_code_routing(task, job)
+            task.save()
+        elif task is not None:
+            task.enabled = False  # the job lost its schedule in code
+            task.save(update_fields=["enabled"])
+        entry.branch = job.branch
+        entry.periodic_task = task if job.schedule is not None else None
+        entry.code_schedule = code_schedule
+        entry.code_enabled = job.enabled
+        entry.is_in_code = True
+        entry.description = job.description[:300]
+        entry.save()
+    for name, entry in entries.items():
+        if name in JOBS or not entry.is_in_code:
+            continue
+        entry.is_in_code = False
+        entry.save(update_fields=["is_in_code", "synced_at"])
+        if entry.periodic_task is not None and entry.periodic_task.enabled:
+            entry.periodic_task.enabled = False
+            entry.periodic_task.save(update_fields=["enabled"])
+        report.disabled_removed.append(name)
+    # Bulk changes: tell beat the schedule changed (its signal only fires on single saves).
+    PeriodicTasks.update_changed()
+    return report
+
+
+def catalogue_entry_reset(*, entry: CatalogueEntry) -> None:
+    """Admin action: put a job's schedule and enabled flag back to the code's values."""
+    job = JOBS.get(entry.name)
+    if job is None or job.schedule is None or entry.periodic_task is None:
+        return
+    task = entry.periodic_task
+    _apply_code_schedule(task, job)
+    task.enabled = job.enabled
+    task.save()
+    entry.code_schedule = job.schedule.describe()
+    entry.code_enabled = job.enabled
+    entry.save(update_fields=["code_schedule", "code_enabled", "synced_at"])

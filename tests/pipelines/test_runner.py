@@ -1,0 +1,144 @@
+"""L5, L6, L8 with a real Celery worker on the real Redis broker."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.redis import state_redis
+from pipelines import services
+from pipelines.models import JobRun
+from tests.pipelines.conftest import CALLS, GATE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FINISHED = {"succeeded", "failed", "skipped"}
+
+
+def wait_for(run: JobRun, *, statuses=FINISHED, timeout: float = 20) -> JobRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in statuses:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run.pk} still {run.status}")
+
+
+def test_run_now_runs_on_the_branch_queue_and_records_the_run(declare, worker):
+    @declare("t.collect", branch="data")
+    def collect(run):
+        run.progress(50, "half way")
+        CALLS.append("collect")
+
+    worker()
+    run = wait_for(services.job_run_now(name="t.collect"))
+
+    assert run.status == "succeeded"
+    assert run.trigger == "manual"
+    assert run.progress == 100
+    assert run.started_at and run.finished_at and run.duration_ms is not None
+    assert run.worker  # the worker's host name
+    assert CALLS == ["collect"]
+    events = state_redis().xrange("pipelines:events")
+    statuses = [e[1]["status"].strip('"') for e in events if e[1]["job"] == '"t.collect"']
+    assert statuses == ["queued", "running", "running", "succeeded"]  # progress is an event too
+
+
+def test_dependencies_run_first(declare, worker):
+    @declare("t.fetch", branch="data")
+    def fetch(run):
+        CALLS.append("fetch")
+
+    @declare("t.analyse", branch="ai", depends_on=["t.fetch"])
+    def analyse(run):
+        CALLS.append("analyse")
+
+    worker()
+    run = wait_for(services.job_run_now(name="t.analyse"))
+
+    assert run.status == "succeeded"
+    assert CALLS == ["fetch", "analyse"]
+    dependency = JobRun.objects.get(job="t.fetch")
+    assert dependency.trigger == "dependency" and dependency.parent_id == run.pk
+
+
+def test_a_failed_dependency_fails_the_run_without_running_it(declare, worker):
+    @declare("t.broken", branch="data", max_retries=0)
+    def broken(run):
+        raise RuntimeError("feed down")
+
+    @declare("t.after", branch="ai", depends_on=["t.broken"], max_retries=0)
+    def after(run):
+        CALLS.append("after")
+
+    worker()
+    run = wait_for(services.job_run_now(name="t.after"))
+
+    assert run.status == "failed"
+    assert run.error == "dependency t.broken failed"
+    assert CALLS == []
+
+
+def test_an_overlapping_run_is_skipped_and_recorded(declare, worker):
+    @declare("t.slow", branch="cleanup")
+    def slow(run):
+        CALLS.append("slow")
+        GATE.wait(10)
+
+    worker()
+    first = services.job_run_now(name="t.slow")
+    wait_for(first, statuses={"running"})
+    second = wait_for(services.job_run_now(name="t.slow"))
+    GATE.set()
+    first = wait_for(first)
+
+    assert second.status == "skipped"
+    assert "already running" in second.error
+    assert first.status == "succeeded"
+    assert CALLS == ["slow"]
+
+
+def test_a_failure_records_the_traceback_and_retries(declare, worker):
+    attempts = []
+
+    @declare("t.flaky", branch="image", max_retries=1, retry_backoff_seconds=0)
+    def flaky(run):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("first attempt fails")
+
+    worker()
+    first = wait_for(services.job_run_now(name="t.flaky"))
+    deadline = time.monotonic() + 20
+    while not JobRun.objects.filter(job="t.flaky", trigger="retry", status="succeeded").exists():
+        assert time.monotonic() < deadline, list(JobRun.objects.values("trigger", "status"))
+        time.sleep(0.05)
+
+    assert first.status == "failed"
+    assert "ValueError: first attempt fails" in first.error
+    assert 'raise ValueError("first attempt fails")' in first.traceback
+    retry = JobRun.objects.get(job="t.flaky", trigger="retry")
+    assert retry.attempt == 2
+
+
+def test_run_branch_runs_enabled_jobs_dependencies_first_then_priority(declare, worker):
+    for name, priority, depends in (
+        ("t.z_low", 9, ()),
+        ("t.high", 0, ("t.base",)),
+        ("t.base", 5, ()),
+    ):
+
+        def body(run, name=name):
+            CALLS.append(name)
+
+        declare(name, branch="ai", priority=priority, depends_on=depends)(body)
+
+    worker()
+    runs = services.branch_run_now(branch="ai")
+    for run in runs:
+        wait_for(run)
+
+    ours = [name for name in CALLS if name.startswith("t.")]
+    assert ours == ["t.base", "t.high", "t.z_low"]
