@@ -5,9 +5,11 @@ from channels.routing import URLRouter
 from django.urls import re_path
 
 from core.consumers import UnknownPathConsumer
+from pipelines.routing import websocket_urlpatterns as pipelines_patterns
 
 websocket_urlpatterns: list = [
-    # Apps add their routes above this catch-all as later issues land.
+    *pipelines_patterns,
+    # Apps add their routes above this catch-all.
     re_path(r"^.*$", UnknownPathConsumer.as_asgi()),
 ]
 

@@ -8,6 +8,7 @@ from core import views as core_views
 
 api_v1_patterns = [
     path("auth/", include("accounts.api.urls")),
+    path("pipelines/", include("pipelines.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("accounts.urls")),
+    path("ops/pipelines/", include("pipelines.urls")),
     path("", include("core.urls")),
 ]
 

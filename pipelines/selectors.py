@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Aggregate, Count, FloatField, Q
 from django.utils import timezone
 
 from pipelines.models import CatalogueEntry, JobRun
 from pipelines.registry import JOBS
 from pipelines.services import periodic_task_schedule
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont: the duration below which a share of runs finished."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(share)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: str, share: float, **extra: object) -> None:
+        super().__init__(expression, share=share, **extra)
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,11 @@ class JobOverview:
     last_status: str
     last_run_at: object
     success_rate_7d: float | None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    next_run_at: object = None
+    priority: int | None = None
+    depends_on: tuple[str, ...] = ()
 
 
 def job_overviews() -> list[JobOverview]:
@@ -37,7 +53,12 @@ def job_overviews() -> list[JobOverview]:
         row["job"]: row
         for row in JobRun.objects.filter(queued_at__gte=week_ago, status__in=finished)
         .values("job")
-        .annotate(total=Count("id"), ok=Count("id", filter=Q(status=JobRun.Status.SUCCEEDED)))
+        .annotate(
+            total=Count("id"),
+            ok=Count("id", filter=Q(status=JobRun.Status.SUCCEEDED)),
+            p50=Percentile("duration_ms", 0.5, filter=Q(status=JobRun.Status.SUCCEEDED)),
+            p95=Percentile("duration_ms", 0.95, filter=Q(status=JobRun.Status.SUCCEEDED)),
+        )
     }
     last = {}
     for run in JobRun.objects.order_by("job", "-queued_at").distinct("job"):
@@ -52,6 +73,7 @@ def job_overviews() -> list[JobOverview]:
         )
         rate = rates.get(entry.name)
         last_run = last.get(entry.name)
+        declared = JOBS.get(entry.name)
         overviews.append(
             JobOverview(
                 name=entry.name,
@@ -64,6 +86,31 @@ def job_overviews() -> list[JobOverview]:
                 last_status=last_run.status if last_run else "",
                 last_run_at=last_run.queued_at if last_run else None,
                 success_rate_7d=rate["ok"] / rate["total"] if rate else None,
+                p50_ms=rate["p50"] if rate else None,
+                p95_ms=rate["p95"] if rate else None,
+                next_run_at=_next_run(task) if task is not None and enabled else None,
+                priority=declared.priority if declared else None,
+                depends_on=declared.depends_on if declared else (),
             )
         )
     return overviews
+
+
+def _next_run(task: object) -> object:
+    now = timezone.now()
+    try:
+        remaining = task.schedule.remaining_estimate(task.last_run_at or now)
+    except Exception:  # noqa: BLE001 - an odd schedule shows no next run rather than failing
+        return None
+    return now + max(remaining, timezone.timedelta(0))
+
+
+def recent_runs(*, job: str | None = None, status: str | None = None, branch: str | None = None):
+    runs = JobRun.objects.all()
+    if job:
+        runs = runs.filter(job=job)
+    if status:
+        runs = runs.filter(status=status)
+    if branch:
+        runs = runs.filter(branch=branch)
+    return runs
