@@ -102,7 +102,9 @@ def _next_run(task: object) -> object:
         remaining = task.schedule.remaining_estimate(task.last_run_at or now)
     except Exception:  # noqa: BLE001 - an odd schedule shows no next run rather than failing
         return None
-    return now + max(remaining, timezone.timedelta(0))
+    # Rounded to the second: the estimate lands a few microseconds before the scheduled minute.
+    next_run = now + max(remaining, timezone.timedelta(0))
+    return (next_run + timezone.timedelta(milliseconds=500)).replace(microsecond=0)
 
 
 def recent_runs(*, job: str | None = None, status: str | None = None, branch: str | None = None):
