@@ -469,7 +469,7 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
                 "INFO",
                 "--pidfile=",
                 "-S",
-                "django_celery_beat.schedulers:DatabaseScheduler",
+                "pipelines.beat:PipelineScheduler",
             ],
         ),
     ]

@@ -27,9 +27,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "pipelines.beat:PipelineScheduler"  # DatabaseScheduler + one leader
+# Save each sent job's last run at once, so a beat taking over does not send it again.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 
 # Pipelines (L6): how many events the Redis stream keeps, how long run records are kept.
 PIPELINES_EVENT_STREAM_MAXLEN = env.int("PIPELINES_EVENT_STREAM_MAXLEN", default=10_000)
 PIPELINES_RUN_RETENTION_DAYS = env.int("PIPELINES_RUN_RETENTION_DAYS", default=30)
+# A standby beat takes over within this many seconds (plus one tick) after the leader dies.
+PIPELINES_BEAT_LOCK_TTL_SECONDS = env.float("PIPELINES_BEAT_LOCK_TTL_SECONDS", default=30)

@@ -123,7 +123,11 @@ def test_celery_has_a_queue_per_branch_and_the_database_scheduler():
     queues = {queue.name for queue in settings.CELERY_TASK_QUEUES}
 
     assert queues == {"data", "cache", "image", "ai", "cleanup", "default"}
-    assert settings.CELERY_BEAT_SCHEDULER.startswith("django_celery_beat")
+    from django.utils.module_loading import import_string
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    scheduler = import_string(settings.CELERY_BEAT_SCHEDULER.replace(":", "."))
+    assert issubclass(scheduler, DatabaseScheduler)
 
 
 @pytest.mark.django_db

@@ -165,7 +165,7 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
         commands = [" ".join(p.cmdline()) for p in descendants]
         assert any("uvicorn" in c for c in commands)
         assert any(" worker " in c for c in commands)
-        assert any(" beat " in c and "DatabaseScheduler" in c for c in commands)
+        assert any(" beat " in c and "PipelineScheduler" in c for c in commands)
         postmaster_pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
 
         # a second run on the same checkout says so and leaves the first alone
