@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import asgi_servers, cache  # noqa: E402
+from bench import asgi_servers, cache, pipelines  # noqa: E402
 
-BENCHMARKS = [cache, asgi_servers]
+BENCHMARKS = [cache, pipelines, asgi_servers]
 
 HEADER = """# Benchmarks
 

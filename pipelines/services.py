@@ -184,24 +184,31 @@ def periodic_task_schedule(task: PeriodicTask) -> str:
     return "(no schedule)"
 
 
-def _apply_code_schedule(task: PeriodicTask, job: Job) -> None:
+def _apply_code_schedule(task: PeriodicTask, job: Job, known: dict | None = None) -> None:
+    """Point ``task`` at the job's schedule row (``known`` memoises rows within one sync)."""
+    known = {} if known is None else known
     schedule = job.schedule
     if schedule.cron is not None:
         minute, hour, day_of_month, month_of_year, day_of_week = schedule.cron.split()
-        task.crontab, _ = CrontabSchedule.objects.get_or_create(
-            minute=minute,
-            hour=hour,
-            day_of_month=day_of_month,
-            month_of_year=month_of_year,
-            day_of_week=day_of_week,
-            timezone=schedule.timezone,
-        )
-        task.interval = None
+        fields = {
+            "minute": minute,
+            "hour": hour,
+            "day_of_month": day_of_month,
+            "month_of_year": month_of_year,
+            "day_of_week": day_of_week,
+            "timezone": schedule.timezone,
+        }
+        key = ("cron", *fields.values())
+        if key not in known:
+            known[key], _ = CrontabSchedule.objects.get_or_create(**fields)
+        task.crontab, task.interval = known[key], None
     else:
-        task.interval, _ = IntervalSchedule.objects.get_or_create(
-            every=schedule.every_seconds, period=IntervalSchedule.SECONDS
-        )
-        task.crontab = None
+        key = ("every", schedule.every_seconds)
+        if key not in known:
+            known[key], _ = IntervalSchedule.objects.get_or_create(
+                every=schedule.every_seconds, period=IntervalSchedule.SECONDS
+            )
+        task.interval, task.crontab = known[key], None
 
 
 def _apply_code_routing(task: PeriodicTask, job: Job) -> None:
@@ -212,6 +219,21 @@ def _apply_code_routing(task: PeriodicTask, job: Job) -> None:
     task.priority = job.priority
     task.kwargs = json.dumps({"trigger": JobRun.Trigger.SCHEDULE})
     task.description = job.description
+
+
+def _task_state(task: PeriodicTask) -> tuple:
+    return (
+        task.crontab_id if task.crontab is None else task.crontab.pk,
+        task.interval_id if task.interval is None else task.interval.pk,
+        task.enabled,
+        task.task,
+        task.queue,
+        task.exchange,
+        task.routing_key,
+        task.priority,
+        task.kwargs,
+        task.description,
+    )
 
 
 @dataclass
@@ -231,6 +253,7 @@ def catalogue_sync() -> SyncReport:
     """
     validate_catalogue()
     report = SyncReport()
+    known_schedules: dict = {}
     entries = {
         entry.name: entry
         for entry in CatalogueEntry.objects.select_related(
@@ -242,14 +265,15 @@ def catalogue_sync() -> SyncReport:
         code_schedule = job.schedule.describe() if job.schedule else ""
         task = entry.periodic_task
         if job.schedule is not None:
+            before = _task_state(task) if task is not None else None
+            kept: list[str] = []
             if task is None:
                 task = PeriodicTask(name=job.name, enabled=job.enabled)
-                _apply_code_schedule(task, job)
+                _apply_code_schedule(task, job, known_schedules)
                 report.created.append(job.name)
             else:
-                kept = []
                 if periodic_task_schedule(task) == entry.code_schedule:
-                    _apply_code_schedule(task, job)
+                    _apply_code_schedule(task, job, known_schedules)
                 else:
                     kept.append("schedule")
                 if task.enabled == entry.code_enabled:
@@ -258,20 +282,26 @@ def catalogue_sync() -> SyncReport:
                     kept.append("enabled")
                 if kept:
                     report.kept_staff_edits.append(f"{job.name} ({', '.join(kept)})")
-                else:
-                    report.updated.append(job.name)
             _apply_code_routing(task, job)
-            task.save()
+            if before != _task_state(task):  # unchanged rows are not written again
+                if before is not None and not kept:
+                    report.updated.append(job.name)
+                task.save()
         elif task is not None:
             task.enabled = False  # the job lost its schedule in code
             task.save(update_fields=["enabled"])
-        entry.branch = job.branch
-        entry.periodic_task = task if job.schedule is not None else None
-        entry.code_schedule = code_schedule
-        entry.code_enabled = job.enabled
-        entry.is_in_code = True
-        entry.description = job.description[:300]
-        entry.save()
+        wanted = {
+            "branch": job.branch,
+            "periodic_task": task if job.schedule is not None else None,
+            "code_schedule": code_schedule,
+            "code_enabled": job.enabled,
+            "is_in_code": True,
+            "description": job.description[:300],
+        }
+        if entry.pk is None or any(getattr(entry, k) != v for k, v in wanted.items()):
+            for key, value in wanted.items():
+                setattr(entry, key, value)
+            entry.save()
     for name, entry in entries.items():
         if name in JOBS or not entry.is_in_code:
             continue
