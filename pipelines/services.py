@@ -7,8 +7,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +17,7 @@ from django_celery_beat.models import (
     PeriodicTasks,
 )
 
+from core.realtime import group_send_nowait
 from core.redis import RedisError, state_redis
 from pipelines.models import CatalogueEntry, JobRun
 from pipelines.registry import JOBS, Job, branch_order, validate_catalogue
@@ -61,14 +60,7 @@ def pipeline_event_publish(run: JobRun) -> None:
             )
         except RedisError:
             logger.warning("pipeline event not appended to the stream: Redis unavailable")
-        layer = get_channel_layer()
-        if layer is not None:
-            try:
-                async_to_sync(layer.group_send)(
-                    EVENTS_GROUP, {"type": "pipeline.event", "event": event}
-                )
-            except Exception:  # noqa: BLE001 - a dashboard push must never fail a job
-                logger.warning("pipeline event not pushed to dashboards", exc_info=True)
+        group_send_nowait(EVENTS_GROUP, {"type": "pipeline.event", "event": event})
 
     transaction.on_commit(publish)
 

@@ -47,3 +47,24 @@ async def test_group_messages_cross_the_redis_channel_layer():
 
     assert await layer.receive(channel) == {"type": "probe.message", "text": "안녕"}
     await layer.group_discard("probe", channel)
+
+
+@pytest.mark.asyncio
+async def test_events_pushed_from_sync_code_arrive_in_order():
+    from asgiref.sync import sync_to_async
+
+    from core.realtime import group_send_nowait
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("ordered", channel)
+
+    def push_many() -> None:
+        for number in range(30):
+            group_send_nowait("ordered", {"type": "n", "number": number})
+
+    await sync_to_async(push_many)()
+
+    received = [(await layer.receive(channel))["number"] for _ in range(30)]
+    assert received == list(range(30))
+    await layer.group_discard("ordered", channel)
