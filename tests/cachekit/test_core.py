@@ -149,8 +149,8 @@ def test_fill_lock_always_carries_an_expiry():
 
 
 def test_expired_hot_key_serves_stale_while_one_caller_recomputes():
-    get_or_compute("hot", lambda: "v1", namespace="t", ttl=0.2)
-    time.sleep(0.25)
+    get_or_compute("hot", lambda: "v1", namespace="t", ttl=1.0)
+    time.sleep(1.1)  # expired, still within the stale-serving grace (until 2.0 s)
     computations = []
     barrier = threading.Barrier(10)
     results = []
@@ -162,7 +162,7 @@ def test_expired_hot_key_serves_stale_while_one_caller_recomputes():
 
     def reader():
         barrier.wait()
-        results.append(get_or_compute("hot", slow_compute, namespace="t", ttl=0.2))
+        results.append(get_or_compute("hot", slow_compute, namespace="t", ttl=1.0))
 
     threads = [threading.Thread(target=reader) for _ in range(10)]
     for thread in threads:
