@@ -142,3 +142,35 @@ def test_run_branch_runs_enabled_jobs_dependencies_first_then_priority(declare, 
 
     ours = [name for name in CALLS if name.startswith("t.")]
     assert ours == ["t.base", "t.high", "t.z_low"]
+
+
+def test_prune_job_deletes_runs_older_than_the_retention(worker, settings):
+    from django.utils import timezone
+
+    old = JobRun.objects.create(job="x", branch="data", trigger="manual", status="succeeded")
+    JobRun.objects.filter(pk=old.pk).update(queued_at=timezone.now() - timezone.timedelta(days=31))
+    recent = JobRun.objects.create(job="x", branch="data", trigger="manual", status="succeeded")
+    worker()
+
+    run = wait_for(services.job_run_now(name="pipelines.prune_runs"))
+
+    assert run.status == "succeeded"
+    assert run.progress_message == "deleted 1 runs"
+    assert not JobRun.objects.filter(pk=old.pk).exists()
+    assert JobRun.objects.filter(pk=recent.pk).exists()
+
+
+def test_command_run_waits_and_reports_the_outcome(declare, worker):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    @declare("t.report", branch="ai")
+    def report(run):
+        run.progress(60, "scoring")
+
+    worker()
+    out = StringIO()
+    call_command("pipelines", "run", "t.report", "--wait", "--timeout", "30", stdout=out)
+
+    assert "succeeded in" in out.getvalue()
