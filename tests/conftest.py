@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis as redis_client
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
+from config.env import redis_url_for_db
 from core.logging import RateLimitedWarningFilter
 from core.redis import state_redis
 from tests.accounts.factories import UserFactory
@@ -129,3 +134,26 @@ def disposable_redis() -> Iterator[DisposableRedis]:
     ):
         yield server
     server.stop()
+
+
+@pytest.fixture
+def scratch_services(django_db_blocker) -> Iterator[dict[str, str]]:
+    """Service URLs for processes a test starts (a real `make run`, real beats): a fresh database
+    on the suite's PostgreSQL and Redis databases 4-7, which nothing else uses."""
+    name = f"scratch_{os.getpid()}"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    redis_url = os.environ["REDIS_URL"]
+    urls = {
+        "DATABASE_URL": urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}")),
+        "REDIS_URL": redis_url_for_db(redis_url, 4),
+        "REDIS_CACHE_URL": redis_url_for_db(redis_url, 4),
+        "REDIS_STATE_URL": redis_url_for_db(redis_url, 5),
+        "CELERY_BROKER_URL": redis_url_for_db(redis_url, 6),
+        "REDIS_CHANNELS_URL": redis_url_for_db(redis_url, 7),
+    }
+    for db in (4, 5, 6, 7):
+        redis_client.Redis.from_url(redis_url_for_db(redis_url, db)).flushdb()
+    yield urls
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

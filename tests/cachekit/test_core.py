@@ -14,6 +14,23 @@ from cachekit.core import ttl_seconds
 from tests.cachekit.testapp.models import Article
 
 
+def read_concurrently(readers: int, read) -> list:
+    """Start ``readers`` threads at once (a barrier), each calling ``read()``; their results."""
+    barrier = threading.Barrier(readers)
+    results = []
+
+    def reader():
+        barrier.wait()
+        results.append(read())
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def test_get_or_compute_stores_with_its_ttl():
     calls = []
 
@@ -114,23 +131,15 @@ def test_write_through_primes_the_new_value_after_commit():
 
 def test_many_threads_on_a_cold_key_compute_once():
     computations = []
-    barrier = threading.Barrier(20)
-    results = []
 
     def slow_compute():
         computations.append(1)
         time.sleep(0.3)
         return "value"
 
-    def reader():
-        barrier.wait()
-        results.append(get_or_compute("cold", slow_compute, namespace="t", ttl=60))
-
-    threads = [threading.Thread(target=reader) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = read_concurrently(
+        20, lambda: get_or_compute("cold", slow_compute, namespace="t", ttl=60)
+    )
 
     assert len(computations) == 1
     assert results == ["value"] * 20
@@ -152,23 +161,15 @@ def test_expired_hot_key_serves_stale_while_one_caller_recomputes():
     get_or_compute("hot", lambda: "v1", namespace="t", ttl=1.0)
     time.sleep(1.1)  # expired, still within the stale-serving grace (until 2.0 s)
     computations = []
-    barrier = threading.Barrier(10)
-    results = []
 
     def slow_compute():
         computations.append(1)
         time.sleep(0.3)
         return "v2"
 
-    def reader():
-        barrier.wait()
-        results.append(get_or_compute("hot", slow_compute, namespace="t", ttl=1.0))
-
-    threads = [threading.Thread(target=reader) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = read_concurrently(
+        10, lambda: get_or_compute("hot", slow_compute, namespace="t", ttl=1.0)
+    )
 
     assert len(computations) == 1
     assert results.count("v2") == 1
@@ -186,18 +187,8 @@ def test_refresh_ahead_runs_once_under_concurrent_readers():
 
     assert get_or_compute("warm", compute, namespace="t", ttl=3.0) == 1
     time.sleep(2.5)  # under 20 % of the TTL left, with margin for a loaded machine
-    barrier = threading.Barrier(12)
-    results = []
 
-    def reader():
-        barrier.wait()
-        results.append(get_or_compute("warm", compute, namespace="t", ttl=3.0))
-
-    threads = [threading.Thread(target=reader) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = read_concurrently(12, lambda: get_or_compute("warm", compute, namespace="t", ttl=3.0))
 
     assert results == [1] * 12  # nobody waited for the refresh
     deadline = time.monotonic() + 2
@@ -215,23 +206,15 @@ def test_waiters_take_the_winners_value_even_if_its_short_ttl_passed_meanwhile(s
     computed for it, so it takes that rather than computing again."""
     settings.CACHEKIT_POLL_MS = 150  # waiters look late
     computations = []
-    barrier = threading.Barrier(8)
-    results = []
 
     def slow_compute():
         computations.append(1)
         time.sleep(0.1)
         return "fresh"
 
-    def reader():
-        barrier.wait()
-        results.append(get_or_compute("short", slow_compute, namespace="t", ttl=0.05))
-
-    threads = [threading.Thread(target=reader) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = read_concurrently(
+        8, lambda: get_or_compute("short", slow_compute, namespace="t", ttl=0.05)
+    )
 
     assert len(computations) == 1
     assert results == ["fresh"] * 8

@@ -11,18 +11,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from config.celery import app as celery_app
-from config.env import redis_url_for_db
 from core.redis import state_redis
 from pipelines.beat import LEADER_KEY, PipelineScheduler
 
@@ -83,30 +80,19 @@ def test_one_leader_at_a_time_and_a_standby_takes_over():
 
 
 @pytest.fixture
-def beat_environment(django_db_blocker):
-    """A migrated scratch database with a job every second, and Redis dbs 4-7, for real beats."""
-    name = f"beats_{os.getpid()}"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    redis_url = os.environ["REDIS_URL"]
+def beat_environment(scratch_services):
+    """A migrated scratch database with a job every second, for real beat processes."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("REDIS_", "CELERY_")) and k != "DJANGO_SETTINGS_MODULE"
     }
     env.update(
-        DATABASE_URL=urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}")),
-        REDIS_URL=redis_url_for_db(redis_url, 4),
-        REDIS_CACHE_URL=redis_url_for_db(redis_url, 4),
-        REDIS_STATE_URL=redis_url_for_db(redis_url, 5),
-        CELERY_BROKER_URL=redis_url_for_db(redis_url, 6),
-        REDIS_CHANNELS_URL=redis_url_for_db(redis_url, 7),
+        scratch_services,
         DJANGO_SETTINGS_MODULE="config.settings.local",
         PIPELINES_BEAT_LOCK_TTL_SECONDS="6",
         PYTHONUNBUFFERED="1",
     )
-    for db in (5, 6):
-        redis.Redis.from_url(redis_url_for_db(redis_url, db)).flushdb()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"],
         cwd=ROOT,
@@ -122,9 +108,7 @@ def beat_environment(django_db_blocker):
         " routing_key='data', exchange='data')"
     )
     subprocess.run([sys.executable, "-c", setup], cwd=ROOT, env=env, check=True, timeout=60)
-    yield env
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return env
 
 
 class Beat:

@@ -12,12 +12,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psutil
 import pytest
-from django.db import connection
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
@@ -233,26 +231,6 @@ def first_env(var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["INSIGHTSTOCK_VAR_DIR"] = str(var_dir)
     return env
-
-
-@pytest.fixture
-def scratch_services(django_db_blocker) -> dict[str, str]:
-    """URLs on the suite's own servers that nothing else uses: a fresh database, Redis dbs 4-7."""
-    name = f"launcher_{os.getpid()}"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    redis_url = os.environ["REDIS_URL"]
-    urls = {
-        "DATABASE_URL": urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}")),
-        "REDIS_URL": redis_url_for_db(redis_url, 4),
-        "REDIS_CACHE_URL": redis_url_for_db(redis_url, 4),
-        "REDIS_STATE_URL": redis_url_for_db(redis_url, 5),
-        "CELERY_BROKER_URL": redis_url_for_db(redis_url, 6),
-        "REDIS_CHANNELS_URL": redis_url_for_db(redis_url, 7),
-    }
-    yield urls
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_make_run_uses_given_services_and_no_child_outlives_a_killed_launcher(
