@@ -82,9 +82,8 @@ def run_job_task_body(
     job = JOBS[name]
     retries = getattr(task.request, "retries", 0) or 0
     worker = getattr(task.request, "hostname", None) or "local"
-    if run_id is not None and retries == 0:
-        run = JobRun.objects.get(pk=run_id)
-    else:
+    run = JobRun.objects.filter(pk=run_id).first() if run_id is not None and retries == 0 else None
+    if run is None:  # scheduled, retried, or its queued record was pruned meanwhile
         run = services.job_run_create(
             job=job, trigger=JobRun.Trigger.RETRY if retries else trigger, attempt=retries + 1
         )

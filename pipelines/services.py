@@ -115,17 +115,23 @@ def job_run_now(*, name: str, include_dependencies: bool = True) -> JobRun:
     """Queue one run of job ``name`` on its branch's queue now (L8)."""
     job = JOBS[name]
     run = job_run_create(job=job, trigger=JobRun.Trigger.MANUAL)
-    transaction.on_commit(
-        lambda: job.task.apply_async(
-            kwargs={
-                "trigger": JobRun.Trigger.MANUAL,
-                "run_id": run.pk,
-                "include_dependencies": include_dependencies,
-            },
-            queue=job.branch,
-            priority=job.priority,
-        )
-    )
+
+    def send() -> None:
+        try:
+            job.task.apply_async(
+                kwargs={
+                    "trigger": JobRun.Trigger.MANUAL,
+                    "run_id": run.pk,
+                    "include_dependencies": include_dependencies,
+                },
+                queue=job.branch,
+                priority=job.priority,
+            )
+        except Exception as exc:  # noqa: BLE001 - an unreachable broker is recorded, not a 500
+            logger.warning("could not queue %s: %s", name, exc)
+            job_run_finish(run=run, status=JobRun.Status.FAILED, error=f"could not queue: {exc}")
+
+    transaction.on_commit(send)
     return run
 
 

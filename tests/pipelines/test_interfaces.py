@@ -189,3 +189,23 @@ def test_command_lists_syncs_and_shows_status():
 def test_command_refuses_an_unknown_job():
     with pytest.raises(CommandError, match="No job named"):
         _command("run", "no.such")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_now_with_the_broker_unreachable_records_a_failed_run_not_a_500(
+    client, staff, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(JOBS["pipelines.prune_runs"].task, "apply_async", broker_down)
+    client.force_login(staff)
+
+    response = client.post("/ops/pipelines/jobs/pipelines.prune_runs/run/")
+
+    assert response.status_code == 302
+    run = JobRun.objects.get()
+    assert run.status == "failed"
+    assert run.error.startswith("could not queue: Error 111")
