@@ -51,6 +51,7 @@ def _execute(job: Job, run: JobRun, *, worker: str) -> str:
         )
         return JobRun.Status.SKIPPED
     try:
+        services.job_runs_mark_lost(job=job, current=run)
         services.job_run_start(run=run, worker=worker)
         job.function(RunContext(run))
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then retried or raised

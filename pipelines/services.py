@@ -111,6 +111,21 @@ def job_run_finish(
     return run
 
 
+def job_runs_mark_lost(*, job: Job, current: JobRun) -> int:
+    """Runs of ``job`` still marked running while ``current`` holds the job's lock belong to a
+    worker that died (or hit the hard time limit) without recording an end: mark them failed."""
+    lost = list(
+        JobRun.objects.filter(job=job.name, status=JobRun.Status.RUNNING).exclude(pk=current.pk)
+    )
+    for run in lost:
+        job_run_finish(
+            run=run,
+            status=JobRun.Status.FAILED,
+            error="worker lost: it stopped (crash or hard time limit) before recording an end",
+        )
+    return len(lost)
+
+
 def job_run_now(*, name: str, include_dependencies: bool = True) -> JobRun:
     """Queue one run of job ``name`` on its branch's queue now (L8)."""
     job = JOBS[name]

@@ -174,3 +174,21 @@ def test_command_run_waits_and_reports_the_outcome(declare, worker):
     call_command("pipelines", "run", "t.report", "--wait", "--timeout", "30", stdout=out)
 
     assert "succeeded in" in out.getvalue()
+
+
+def test_a_run_left_running_by_a_lost_worker_is_marked_failed_by_the_next(declare, worker):
+    @declare("t.heavy", branch="image")
+    def heavy(run):
+        CALLS.append("heavy")
+
+    orphan = JobRun.objects.create(
+        job="t.heavy", branch="image", trigger="schedule", status="running"
+    )
+    worker()
+
+    run = wait_for(services.job_run_now(name="t.heavy"))
+    orphan.refresh_from_db()
+
+    assert run.status == "succeeded"
+    assert orphan.status == "failed"
+    assert orphan.error.startswith("worker lost")
