@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 import traceback
 from typing import Any
 
@@ -34,25 +35,22 @@ def _lock_key(job: Job) -> str:
     return f"pipelines:lock:{job.name}"
 
 
-def _execute(job: Job, run: JobRun, *, worker: str) -> str:
-    """Run one job under its lock; return the run's final status."""
+def _acquire(job: Job, *, ttl_seconds: int) -> str | None:
+    """The job's lock, or None if it is held. It expires with the hard time limit of the task
+    running it, so a crashed worker blocks the job no longer than that. Raises RedisError."""
     token = secrets.token_hex(8)
+    is_locked = state_redis().set(_lock_key(job), token, nx=True, px=ttl_seconds * 1000)
+    return token if is_locked else None
+
+
+def _release(job: Job, token: str) -> None:
+    with contextlib.suppress(RedisError):  # if Redis is gone the lock expires by itself
+        state_redis().eval(_RELEASE, 1, _lock_key(job), token)
+
+
+def _work(job: Job, run: JobRun) -> str:
+    """Call the job's function for ``run`` (already started); record and return the outcome."""
     try:
-        # Expires with the hard time limit: a crashed worker blocks the job no longer than that.
-        is_locked = state_redis().set(
-            _lock_key(job), token, nx=True, px=(job.time_limit_seconds + 5) * 1000
-        )
-    except RedisError as exc:
-        services.job_run_finish(run=run, status=JobRun.Status.FAILED, error=f"lock: {exc}")
-        return JobRun.Status.FAILED
-    if not is_locked:
-        services.job_run_finish(
-            run=run, status=JobRun.Status.SKIPPED, error="already running: overlapping run skipped"
-        )
-        return JobRun.Status.SKIPPED
-    try:
-        services.job_runs_mark_lost(job=job, current=run)
-        services.job_run_start(run=run, worker=worker)
         job.function(RunContext(run))
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then retried or raised
         services.job_run_finish(
@@ -62,12 +60,41 @@ def _execute(job: Job, run: JobRun, *, worker: str) -> str:
             traceback_text=traceback.format_exc(),
         )
         return JobRun.Status.FAILED
-    else:
-        services.job_run_finish(run=run, status=JobRun.Status.SUCCEEDED)
-        return JobRun.Status.SUCCEEDED
+    services.job_run_finish(run=run, status=JobRun.Status.SUCCEEDED)
+    return JobRun.Status.SUCCEEDED
+
+
+def _latest_outcome(job: Job, *, excluding: JobRun) -> str | None:
+    latest = (
+        JobRun.objects.filter(job=job.name, finished_at__isnull=False)
+        .exclude(pk=excluding.pk)
+        .order_by("-finished_at")
+        .first()
+    )
+    return latest.status if latest else None
+
+
+def _run_dependency(dependency: Job, parent: JobRun, *, worker: str, ttl_seconds: int) -> str:
+    """Run a dependency inline; if it is already running elsewhere, wait for that run instead."""
+    run = services.job_run_create(job=dependency, trigger=JobRun.Trigger.DEPENDENCY, parent=parent)
+    token = _acquire(dependency, ttl_seconds=ttl_seconds)
+    if token is None:
+        deadline = time.monotonic() + dependency.time_limit_seconds
+        while state_redis().exists(_lock_key(dependency)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        outcome = _latest_outcome(dependency, excluding=run)
+        services.job_run_finish(
+            run=run,
+            status=JobRun.Status.SKIPPED,
+            error=f"already running elsewhere; waited for it: {outcome or 'no result'}",
+        )
+        return outcome or JobRun.Status.FAILED
+    try:
+        services.job_runs_mark_lost(job=dependency, current=run)
+        services.job_run_start(run=run, worker=worker)
+        return _work(dependency, run)
     finally:
-        with contextlib.suppress(RedisError):  # if Redis is gone the lock expires by itself
-            state_redis().eval(_RELEASE, 1, _lock_key(job), token)
+        _release(dependency, token)
 
 
 def run_job_task_body(
@@ -78,7 +105,7 @@ def run_job_task_body(
     run_id: int | None,
     include_dependencies: bool = True,
 ) -> str:
-    """The body of every job's Celery task."""
+    """The body of every job's Celery task: take the job's lock, run what it depends on, run it."""
     close_old_connections()
     job = JOBS[name]
     retries = getattr(task.request, "retries", 0) or 0
@@ -88,20 +115,29 @@ def run_job_task_body(
         run = services.job_run_create(
             job=job, trigger=JobRun.Trigger.RETRY if retries else trigger, attempt=retries + 1
         )
-    if include_dependencies:
-        for dependency in execution_order(name)[:-1]:
-            dependency_run = services.job_run_create(
-                job=JOBS[dependency], trigger=JobRun.Trigger.DEPENDENCY, parent=run
-            )
-            status = _execute(JOBS[dependency], dependency_run, worker=worker)
-            if status != JobRun.Status.SUCCEEDED:
-                services.job_run_finish(
-                    run=run,
-                    status=JobRun.Status.FAILED,
-                    error=f"dependency {dependency} {status}",
-                )
-                return JobRun.Status.FAILED
-    status = _execute(job, run, worker=worker)
+    # Everything below runs inside this task, so its hard limit is the most any lock must last.
+    ttl_seconds = job.time_limit_seconds
+    try:
+        token = _acquire(job, ttl_seconds=ttl_seconds)
+    except RedisError as exc:
+        services.job_run_finish(run=run, status=JobRun.Status.FAILED, error=f"lock: {exc}")
+        return JobRun.Status.FAILED
+    if token is None:
+        services.job_run_finish(
+            run=run, status=JobRun.Status.SKIPPED, error="already running: overlapping run skipped"
+        )
+        return JobRun.Status.SKIPPED
+    try:
+        services.job_runs_mark_lost(job=job, current=run)
+        services.job_run_start(run=run, worker=worker)
+        status = _dependencies_outcome(job, run, worker, ttl_seconds, include_dependencies)
+        if status == JobRun.Status.SUCCEEDED:
+            status = _work(job, run)
+    except RedisError as exc:
+        services.job_run_finish(run=run, status=JobRun.Status.FAILED, error=f"redis: {exc}")
+        status = JobRun.Status.FAILED
+    finally:
+        _release(job, token)
     if status == JobRun.Status.FAILED and retries < job.max_retries:
         # Back-off doubles per attempt; the retried message records a run with trigger "retry".
         raise task.retry(
@@ -114,3 +150,26 @@ def run_job_task_body(
             },
         )
     return status
+
+
+def _dependencies_outcome(
+    job: Job, run: JobRun, worker: str, ttl_seconds: int, include_dependencies: bool
+) -> str:
+    """Run (or, in a branch run, check) what ``job`` depends on; record a failure on ``run``."""
+    for dependency_name in execution_order(job.name)[:-1]:
+        dependency = JOBS[dependency_name]
+        if include_dependencies:
+            outcome = _run_dependency(dependency, run, worker=worker, ttl_seconds=ttl_seconds)
+        elif dependency_name in job.depends_on:
+            # A branch run already ran it just before: go on only if its latest run succeeded.
+            outcome = _latest_outcome(dependency, excluding=run)
+        else:
+            continue
+        if outcome != JobRun.Status.SUCCEEDED:
+            services.job_run_finish(
+                run=run,
+                status=JobRun.Status.FAILED,
+                error=f"dependency {dependency_name} {outcome or 'has not run'}",
+            )
+            return JobRun.Status.FAILED
+    return JobRun.Status.SUCCEEDED

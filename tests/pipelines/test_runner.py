@@ -192,3 +192,28 @@ def test_a_run_left_running_by_a_lost_worker_is_marked_failed_by_the_next(declar
     assert run.status == "succeeded"
     assert orphan.status == "failed"
     assert orphan.error.startswith("worker lost")
+
+
+def test_a_dependency_already_running_elsewhere_is_waited_for_not_failed(declare, worker):
+    @declare("t.source", branch="data")
+    def source(run):
+        CALLS.append("source")
+        GATE.wait(10)
+
+    @declare("t.consumer", branch="ai", depends_on=["t.source"])
+    def consumer(run):
+        CALLS.append("consumer")
+
+    worker()
+    first_source = services.job_run_now(name="t.source")
+    wait_for(first_source, statuses={"running"})
+    consumer_run = services.job_run_now(name="t.consumer")
+    time.sleep(1)  # the consumer is now waiting on the running source
+    GATE.set()
+
+    consumer_run = wait_for(consumer_run)
+
+    assert consumer_run.status == "succeeded"
+    assert CALLS == ["source", "consumer"]  # the source ran once, not twice at once
+    waited = JobRun.objects.get(job="t.source", trigger="dependency")
+    assert waited.status == "skipped" and "waited for it: succeeded" in waited.error
