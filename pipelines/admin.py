@@ -94,3 +94,6 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: JobRun | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: JobRun | None = None) -> bool:
+        return False  # history is pruned by the cleanup job, not by hand

@@ -65,6 +65,12 @@ class PipelineScheduler(DatabaseScheduler):
                 self._token,
                 "leading: scheduling jobs" if is_leading else "standing by",
             )
+            if is_leading:
+                # Taking over: read the schedule afresh, with the last run times the previous
+                # leader saved, rather than a copy read while standing by.
+                self._initial_read = True
+                self._heap = []
+                self._heap_invalidated = True
             self._is_leading = is_leading
         return is_leading
 

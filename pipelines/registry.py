@@ -12,6 +12,7 @@ other jobs; an unknown dependency or a cycle stops start-up with a message namin
 from __future__ import annotations
 
 import heapq
+import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,11 +107,21 @@ def job(
             f"job {name}: hard time limit {time_limit_seconds}s must stay under the broker's "
             f"visibility timeout ({visibility}s)"
         )
-    schedule = (
-        Schedule(cron=cron, every_seconds=every, timezone=timezone)
-        if cron is not None or every is not None
-        else None
-    )
+    longest_backoff = retry_backoff_seconds * 2 ** max(0, max_retries - 1)
+    if longest_backoff >= visibility:
+        raise ImproperlyConfigured(
+            f"job {name}: a retry back-off of {longest_backoff}s would exceed the broker's "
+            f"visibility timeout ({visibility}s) and be delivered twice"
+        )
+    try:
+        zoneinfo.ZoneInfo(timezone)
+        schedule = (
+            Schedule(cron=cron, every_seconds=every, timezone=timezone)
+            if cron is not None or every is not None
+            else None
+        )
+    except (ImproperlyConfigured, zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ImproperlyConfigured(f"job {name}: {exc}") from exc
 
     def declare(function: Callable[..., Any]) -> Job:
         if name in JOBS and JOBS[name].function is not function:

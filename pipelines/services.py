@@ -162,8 +162,19 @@ def branch_run_now(*, branch: str) -> list[JobRun]:
         .set(queue=branch, priority=JOBS[run.job].priority)
         for run in runs
     ]
+
+    def send() -> None:
+        try:
+            chain(*signatures).apply_async()
+        except Exception as exc:  # noqa: BLE001 - an unreachable broker is recorded, not a 500
+            logger.warning("could not queue the %s branch: %s", branch, exc)
+            for run in runs:
+                job_run_finish(
+                    run=run, status=JobRun.Status.FAILED, error=f"could not queue: {exc}"
+                )
+
     if signatures:
-        transaction.on_commit(lambda: chain(*signatures).apply_async())
+        transaction.on_commit(send)
     return runs
 
 
@@ -276,11 +287,16 @@ def catalogue_sync() -> SyncReport:
     for job in JOBS.values():
         entry = entries.get(job.name) or CatalogueEntry(name=job.name)
         code_schedule = job.schedule.describe() if job.schedule else ""
-        task = entry.periodic_task
+        # The row may exist unlinked: the job once lost its schedule in code, and got it back.
+        task = entry.periodic_task or PeriodicTask.objects.filter(name=job.name).first()
         if job.schedule is not None:
             before = _task_state(task) if task is not None else None
             kept: list[str] = []
-            if task is None:
+            if task is not None and (entry.periodic_task is None or not entry.is_in_code):
+                # Back in code (or back on a schedule): the code's values apply, nothing to keep.
+                _apply_code_schedule(task, job, known_schedules)
+                task.enabled = job.enabled
+            elif task is None:
                 task = PeriodicTask(name=job.name, enabled=job.enabled)
                 _apply_code_schedule(task, job, known_schedules)
                 report.created.append(job.name)
@@ -319,7 +335,8 @@ def catalogue_sync() -> SyncReport:
         if name in JOBS or not entry.is_in_code:
             continue
         entry.is_in_code = False
-        entry.save(update_fields=["is_in_code", "synced_at"])
+        entry.code_enabled = False  # disabled by the code, not by staff
+        entry.save(update_fields=["is_in_code", "code_enabled", "synced_at"])
         if entry.periodic_task is not None and entry.periodic_task.enabled:
             entry.periodic_task.enabled = False
             entry.periodic_task.save(update_fields=["enabled"])

@@ -38,7 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         selectors.job_overviews(),
         key=lambda o: (
             BRANCHES.index(o.branch) if o.branch in BRANCHES else 99,
-            o.priority or 9,
+            9 if o.priority is None else o.priority,
             o.name,
         ),
     )

@@ -94,6 +94,9 @@ def test_an_unknown_dependency_is_refused(declare):
             {"branch": "data", "time_limit_seconds": 99_999, "soft_time_limit_seconds": 10},
             "visibility",
         ),
+        ({"branch": "data", "max_retries": 10, "retry_backoff_seconds": 60}, "back-off"),
+        ({"branch": "data", "cron": "0 3 * * *", "timezone": "Mars/Olympus"}, "t.bad"),
+        ({"branch": "data", "cron": "* * *"}, "job t.bad: cron"),
     ],
 )
 def test_bad_declarations_fail_at_import(declare, options, message):

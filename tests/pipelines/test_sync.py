@@ -119,3 +119,36 @@ def test_sync_tells_beat_the_schedule_changed(declare):
 def test_migrate_syncs_the_product_catalogue():
     """post_migrate ran the sync when the test database was created."""
     assert PeriodicTask.objects.filter(name="pipelines.prune_runs", queue="cleanup").exists()
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.DuplicateTaskNameWarning")
+def test_a_job_that_loses_and_regains_its_schedule_syncs_cleanly(declare):
+    declare("t.toggle", branch="data", cron="0 6 * * *")(noop)
+    services.catalogue_sync()
+    registry.JOBS.pop("t.toggle")
+    declare("t.toggle", branch="data")(noop)  # on demand only now
+    services.catalogue_sync()
+    assert PeriodicTask.objects.get(name="t.toggle").enabled is False
+    registry.JOBS.pop("t.toggle")
+    declare("t.toggle", branch="data", cron="0 7 * * *")(noop)  # scheduled again
+
+    services.catalogue_sync()
+
+    task = PeriodicTask.objects.get(name="t.toggle")
+    assert task.enabled is True
+    assert task.crontab.hour == "7"
+
+
+def test_a_job_removed_and_restored_in_code_is_enabled_again(declare):
+    declare("t.back", branch="ai", every=120)(noop)
+    services.catalogue_sync()
+    saved = registry.JOBS.pop("t.back")
+    services.catalogue_sync()
+    assert PeriodicTask.objects.get(name="t.back").enabled is False
+    registry.JOBS["t.back"] = saved
+
+    services.catalogue_sync()
+
+    assert PeriodicTask.objects.get(name="t.back").enabled is True
+    overview = next(o for o in job_overviews() if o.name == "t.back")
+    assert not overview.differs_from_code
