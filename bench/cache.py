@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
+from bench.subprocess_json import measure
 from config.env import redis_url_for_db
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _measure(mode: str, env: dict[str, str]) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.cache_bench", mode],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run(env: dict[str, str]) -> str:
-    up = _measure("up", env)
+    up = measure("bench.cache_bench", "up", env=env)
     # "Redis stopped": the cache URL points at a port nothing listens on (connection refused).
     down_env = {**env, "REDIS_CACHE_URL": redis_url_for_db("redis://127.0.0.1:1/0", 0)}
-    down = _measure("down", down_env)
+    down = measure("bench.cache_bench", "down", env=down_env)
     u, c = up["uncached"], up["cached"]
     cold, steady = up["zipf"]["cold_start"], up["zipf"]["steady_state"]
     lines = [

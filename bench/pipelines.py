@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from bench.subprocess_json import measure
 
 
 def run(env: dict[str, str]) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.pipelines_bench"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = measure("bench.pipelines_bench", env=env)
     sync, bare, job = result["sync"], result["overhead"]["bare"], result["overhead"]["job"]
     return "\n".join(
         [

@@ -23,6 +23,8 @@ from django_redis import get_redis_connection
 from redis import Redis
 from redis.exceptions import RedisError
 
+from core.redis import release_owned_lock
+
 logger = logging.getLogger("insightstock.redis")
 
 PREFIX = "ck"
@@ -205,12 +207,6 @@ def bump(tags: list[str]) -> None:
         )
 
 
-_RELEASE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
 def acquire(lock_name: str, *, ttl_ms: int) -> str | None:
     """A lock that always expires: a crashed holder can block others for ``ttl_ms`` at most.
 
@@ -225,4 +221,4 @@ def acquire(lock_name: str, *, ttl_ms: int) -> str | None:
 def release(lock_name: str, token: str) -> None:
     """Release only our own lock: after an expiry it may be someone else's."""
     with guarded:
-        _client().eval(_RELEASE_SCRIPT, 1, f"{PREFIX}:l:{lock_name}", token)
+        release_owned_lock(_client(), f"{PREFIX}:l:{lock_name}", token)

@@ -37,3 +37,15 @@ def _drop_cached_client(*, setting: str, **kwargs: object) -> None:
 
 
 setting_changed.connect(_drop_cached_client)
+
+
+# Delete a lock only if it still holds our token: after its expiry it may be someone else's.
+_RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def release_owned_lock(client: redis.Redis, key: str, token: str) -> None:
+    """Release ``key`` on ``client`` if ``token`` still owns it (raises RedisError)."""
+    client.eval(_RELEASE_IF_OWNER, 1, key, token)

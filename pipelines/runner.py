@@ -10,15 +10,10 @@ from typing import Any
 
 from django.db import close_old_connections
 
-from core.redis import RedisError, state_redis
+from core.redis import RedisError, release_owned_lock, state_redis
 from pipelines import services
 from pipelines.models import JobRun
 from pipelines.registry import JOBS, Job, execution_order
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 class RunContext:
@@ -45,7 +40,7 @@ def _acquire(job: Job, *, ttl_seconds: int) -> str | None:
 
 def _release(job: Job, token: str) -> None:
     with contextlib.suppress(RedisError):  # if Redis is gone the lock expires by itself
-        state_redis().eval(_RELEASE, 1, _lock_key(job), token)
+        release_owned_lock(state_redis(), _lock_key(job), token)
 
 
 def _work(job: Job, run: JobRun) -> str:
