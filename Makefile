@@ -6,9 +6,13 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint lock install clean manage
+.PHONY: run test bench lint lock install clean manage vendor
 
-install: $(STAMP)
+install: $(STAMP) vendor
+
+# Front-end libraries from the npm registry, pinned by integrity in static/vendor.json (no node).
+vendor:
+	@$(PYTHON_BOOTSTRAP) scripts/fetch_vendor.py
 
 # Re-installs only when the lock file changes. uv installs the hash-pinned lock exactly.
 $(STAMP): requirements.lock
@@ -18,17 +22,17 @@ $(STAMP): requirements.lock
 	@$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) vendor
 	@$(PY) scripts/devstack.py run
 
-test: $(STAMP)
+test: $(STAMP) vendor
 	@$(PY) scripts/devstack.py test $(PYTEST_ARGS)
 
 # Operators: `make manage ARGS="seed_demo"` runs manage.py on the `make run` database.
 manage: $(STAMP)
 	@$(PY) scripts/devstack.py manage $(ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP) vendor
 	@$(PY) scripts/devstack.py exec -- $(PY) bench/run.py
 
 lint: $(STAMP)

@@ -13,6 +13,10 @@ DEMO_USERS = (
 )
 
 
+def has_data() -> bool:
+    return User.objects.exists()
+
+
 def seed_demo(*, stdout: TextIO) -> None:
     """Create the demo investor and staff user; reset their passwords so the printed ones work."""
     for username, password, is_staff in DEMO_USERS:

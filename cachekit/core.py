@@ -189,6 +189,8 @@ def get_or_compute(
     value); with ``refresh_ahead`` a hit near its expiry is recomputed in the background.
     """
     NAMESPACES.add(namespace)
+    if not settings.CACHEKIT_ENABLED:
+        return compute()
     ttl = ttl_seconds(ttl)
     full_key = f"{namespace}:{key}"
     tags = [namespace_tag(namespace), *tags_of(depends_on)]

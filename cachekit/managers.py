@@ -24,6 +24,11 @@ class CachingQuerySet(models.QuerySet):
             using=self.db,
         )
 
+    def invalidate_all(self) -> None:
+        """After commit, drop every entry depending on this model: for writes made outside the
+        ORM (COPY, raw SQL), which send no signals."""
+        self._invalidate_bulk()
+
     def update(self, **kwargs: Any) -> int:
         updated = super().update(**kwargs)
         if updated:

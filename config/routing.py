@@ -6,9 +6,11 @@ from django.urls import re_path
 
 from core.consumers import UnknownPathConsumer
 from pipelines.routing import websocket_urlpatterns as pipelines_patterns
+from stocks.routing import websocket_urlpatterns as stocks_patterns
 
 websocket_urlpatterns: list = [
     *pipelines_patterns,
+    *stocks_patterns,
     # Apps add their routes above this catch-all.
     re_path(r"^.*$", UnknownPathConsumer.as_asgi()),
 ]

@@ -9,6 +9,7 @@ from core import views as core_views
 api_v1_patterns = [
     path("auth/", include("accounts.api.urls")),
     path("pipelines/", include("pipelines.api.urls")),
+    path("", include("stocks.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,7 +22,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("accounts.urls")),
     path("ops/pipelines/", include("pipelines.urls")),
-    path("", include("core.urls")),
+    path("", include("stocks.urls")),
 ]
 
 handler400 = "core.views.bad_request"

@@ -8,10 +8,7 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 
 from core.health import readiness_report
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+from core.http import NotFoundWithReason
 
 
 @never_cache
@@ -34,10 +31,12 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _error(request: HttpRequest, *, status: int, detail: str, template: str) -> HttpResponse:
+def _error(
+    request: HttpRequest, *, status: int, detail: str, template: str, reason: str = ""
+) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"detail": detail}, status=status)
-    return render(request, template, {"detail": detail}, status=status)
+        return JsonResponse({"detail": reason or detail}, status=status)
+    return render(request, template, {"detail": detail, "reason": reason}, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -49,7 +48,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, status=404, detail="Not found.", template="404.html")
+    reason = str(exception) if isinstance(exception, NotFoundWithReason) else ""
+    return _error(request, status=404, detail="Not found.", template="404.html", reason=reason)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

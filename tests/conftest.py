@@ -8,7 +8,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -157,3 +157,58 @@ def scratch_services(django_db_blocker) -> Iterator[dict[str, str]]:
     yield urls
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class AsgiServer:
+    """The project's ASGI application served by a real uvicorn in a thread of the test process.
+
+    In-process, so it sees the test database (use it with `transactional_db`); several of them
+    stand in for several ASGI processes (each has its own event loop).
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        import uvicorn
+
+        from config.asgi import application
+
+        self.port = _free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(application, host="127.0.0.1", port=self.port, lifespan="off",
+                           log_level="warning", access_log=False)
+        )  # fmt: skip
+        self.server.install_signal_handlers = lambda: None  # not the main thread
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture
+def asgi_server(transactional_db) -> Iterator[Callable[[], AsgiServer]]:
+    """A factory of running ASGI servers; all are stopped after the test."""
+    servers: list[AsgiServer] = []
+
+    def start() -> AsgiServer:
+        servers.append(AsgiServer())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()

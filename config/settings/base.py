@@ -102,8 +102,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "stocks:dashboard"
+LOGOUT_REDIRECT_URL = "stocks:dashboard"
 # Sessions are the database's: a Redis outage must not log anyone out (F3).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
@@ -152,3 +152,4 @@ from config.settings.channels import *  # noqa: E402,F403
 from config.settings.drf import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
 from config.settings.redis import *  # noqa: E402,F403
+from config.settings.stocks import *  # noqa: E402,F403

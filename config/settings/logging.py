@@ -23,5 +23,7 @@ LOGGING = {
         # every handler (and the test suite's log capture) sees the same throttled stream.
         "insightstock.redis": {"filters": ["once_a_minute"], "level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request at INFO: one line per symbol per price collection.
+        "httpx": {"level": "WARNING"},
     },
 }

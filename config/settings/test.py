@@ -26,3 +26,7 @@ MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 
 # Models and views that exist only for the cache toolkit's tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.cachekit.testapp"]  # noqa: F405
+
+# Demo data in tests: a month of daily bars and half an hour of minute bars is enough to check it.
+STOCKS_DEMO_HISTORY_DAYS = 30
+STOCKS_DEMO_INTRADAY_MINUTES = 30

@@ -1,7 +1,9 @@
 """`manage.py seed_demo`: idempotent demo data, so a fresh install shows a living site (F8).
 
-Each app that has demo data provides `<app>/demo.py` with `seed_demo(*, stdout)`; they run in
-INSTALLED_APPS order, so accounts come before the data that refers to them.
+Each app that has demo data provides `<app>/demo.py` with `seed_demo(*, stdout)` and
+`has_data() -> bool`; they run in INSTALLED_APPS order, so accounts come before the data that
+refers to them. With --if-empty an app that already has data is left alone, so an existing install
+gets the demo data of an app added since.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from importlib import import_module
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.module_loading import module_has_submodule
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="Do nothing when the database already has users (used by `make run`).",
+            help="Only seed apps that have no data yet (used by `make run`).",
         )
         parser.add_argument(
             "--force",
@@ -39,13 +40,18 @@ class Command(BaseCommand):
                 "Demo data gives the demo and staff accounts publicly known passwords; "
                 "DEMO_DATA_ALLOWED is off here. Pass --force if you really mean it."
             )
-        if if_empty and get_user_model().objects.exists():
-            self.stdout.write("Database already has data; demo data not loaded.")
-            return
+        seeded = 0
         for app_config in apps.get_app_configs():
             if not module_has_submodule(app_config.module, "demo"):
                 continue
+            demo = import_module(f"{app_config.name}.demo")
+            if if_empty and demo.has_data():
+                self.stdout.write(f"{app_config.label} already has data; its demo data not loaded.")
+                continue
             self.stdout.write(f"Seeding {app_config.label} ...")
             with transaction.atomic():
-                import_module(f"{app_config.name}.demo").seed_demo(stdout=self.stdout)
+                demo.seed_demo(stdout=self.stdout)
+            seeded += 1
+        if not seeded:
+            return
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/"))

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from stocks.models import Market, Stock
+from stocks.selectors import PERIODS
+
+ORDERING_CHOICES = [f"{sign}{name}" for name in Stock.ORDERING_FIELDS for sign in ("", "-")]
+
+
+class StockFilterSerializer(serializers.Serializer):
+    market = serializers.ChoiceField(choices=Market.choices, required=False)
+    search = serializers.CharField(required=False, max_length=50, trim_whitespace=True)
+    ordering = serializers.ChoiceField(choices=ORDERING_CHOICES, required=False, default="code")
+
+
+class StockOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    market = serializers.CharField()
+    name_ko = serializers.CharField()
+    name_en = serializers.CharField()
+    sector = serializers.CharField()
+    last_price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    previous_close = serializers.DecimalField(max_digits=14, decimal_places=2)
+    change = serializers.DecimalField(max_digits=14, decimal_places=2)
+    change_percent = serializers.DecimalField(max_digits=8, decimal_places=2)
+    volume = serializers.IntegerField()
+    market_cap = serializers.IntegerField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class PeriodSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(
+        choices=PERIODS,
+        default="1d",
+        error_messages={"invalid_choice": f"\"{{input}}\" is not a period; use one of: "
+                                          f"{', '.join(PERIODS)}."},
+    )  # fmt: skip
+
+
+class BarSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    open = serializers.DecimalField(max_digits=14, decimal_places=2)
+    high = serializers.DecimalField(max_digits=14, decimal_places=2)
+    low = serializers.DecimalField(max_digits=14, decimal_places=2)
+    close = serializers.DecimalField(max_digits=14, decimal_places=2)
+    volume = serializers.IntegerField()
+
+
+class PricesOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    period = serializers.CharField()
+    interval = serializers.CharField()
+    simulated = serializers.BooleanField()
+    bars = BarSerializer(many=True)
+
+
+class IndexSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    name = serializers.CharField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=4)
+    previous_close = serializers.DecimalField(max_digits=14, decimal_places=4)
+    change = serializers.DecimalField(max_digits=14, decimal_places=4)
+    change_percent = serializers.DecimalField(max_digits=8, decimal_places=2)
+    captured_at = serializers.DateTimeField()
+
+
+class MoverSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    market = serializers.CharField()
+    name_ko = serializers.CharField()
+    name_en = serializers.CharField()
+    last_price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    change = serializers.DecimalField(max_digits=14, decimal_places=2)
+    change_percent = serializers.DecimalField(max_digits=8, decimal_places=2)
+    volume = serializers.IntegerField()
+
+
+class MoversSerializer(serializers.Serializer):
+    gainers = MoverSerializer(many=True)
+    losers = MoverSerializer(many=True)
+    most_active = MoverSerializer(many=True)
+
+
+class MarketSnapshotSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(allow_null=True)
+    simulated = serializers.BooleanField()
+    indices = IndexSerializer(many=True)
+    movers = MoversSerializer()
+
+
+class MarketStatisticsSerializer(serializers.Serializer):
+    market = serializers.CharField()
+    count = serializers.IntegerField()
+    average_price = serializers.DecimalField(max_digits=16, decimal_places=2)
+    total_volume = serializers.IntegerField(allow_null=True)
+    total_market_cap = serializers.IntegerField(allow_null=True)
+
+
+class RecentlyViewedSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    market = serializers.CharField()
+    name_ko = serializers.CharField()
+    name_en = serializers.CharField()
+    viewed_at = serializers.DateTimeField()
