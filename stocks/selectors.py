@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -187,13 +188,18 @@ def market_statistics() -> list[dict[str, Any]]:
         )
         .order_by("market")
     )
-    return [{**row, "average_price": round(row["average_price"] or 0, 2)} for row in rows]
+    cent = Decimal("0.01")
+    return [
+        {**row, "average_price": (row["average_price"] or Decimal(0)).quantize(cent, ROUND_HALF_UP)}
+        for row in rows
+    ]
 
 
 @cached(
     namespace="stocks",
     ttl="user_context",
-    depends_on=lambda user_id: [Row(StockView, user_id=user_id)],
+    # Names shown come from Stock rows: a renamed listing must not linger for the TTL.
+    depends_on=lambda user_id: [Row(StockView, user_id=user_id), AnyRow(Stock)],
 )
 def recently_viewed_for(user_id: int) -> list[dict[str, Any]]:
     """The stocks a user opened most recently, newest first (S7)."""

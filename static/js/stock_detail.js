@@ -72,7 +72,8 @@
 
   let lastAsOf = null;
   async function refreshQuote() {
-    const response = await fetch(quote.dataset.detailUrl, { headers: { Accept: "application/json" } });
+    // live=1: a price refresh, not another view of the stock (views rank the hottest stocks).
+    const response = await fetch(`${quote.dataset.detailUrl}?live=1`, { headers: { Accept: "application/json" } });
     if (!response.ok) return;
     const stock = await response.json();
     const price = document.getElementById("last-price");

@@ -9,9 +9,17 @@ ORDERING_CHOICES = [f"{sign}{name}" for name in Stock.ORDERING_FIELDS for sign i
 
 
 class StockFilterSerializer(serializers.Serializer):
-    market = serializers.ChoiceField(choices=Market.choices, required=False)
-    search = serializers.CharField(required=False, max_length=50, trim_whitespace=True)
-    ordering = serializers.ChoiceField(choices=ORDERING_CHOICES, required=False, default="code")
+    # Blank values mean "no filter", as a form submitted with empty fields sends them.
+    market = serializers.ChoiceField(choices=Market.choices, required=False, allow_blank=True)
+    search = serializers.CharField(required=False, max_length=50, allow_blank=True)
+    ordering = serializers.ChoiceField(choices=ORDERING_CHOICES, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        return {
+            "market": attrs.get("market") or None,
+            "search": attrs.get("search") or None,
+            "ordering": attrs.get("ordering") or "code",
+        }
 
 
 class StockOutputSerializer(serializers.Serializer):
@@ -27,6 +35,11 @@ class StockOutputSerializer(serializers.Serializer):
     volume = serializers.IntegerField()
     market_cap = serializers.IntegerField()
     updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class StockDetailQuerySerializer(serializers.Serializer):
+    # A page refreshing its live price passes live=1: that is not a new view of the stock.
+    live = serializers.BooleanField(required=False, default=False)
 
 
 class PeriodSerializer(serializers.Serializer):

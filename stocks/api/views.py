@@ -18,6 +18,7 @@ from stocks.api.serializers import (
     PeriodSerializer,
     PricesOutputSerializer,
     RecentlyViewedSerializer,
+    StockDetailQuerySerializer,
     StockFilterSerializer,
     StockOutputSerializer,
 )
@@ -50,11 +51,14 @@ class StockListView(generics.ListAPIView):
 class StockDetailView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: StockOutputSerializer})
+    @extend_schema(parameters=[StockDetailQuerySerializer], responses={200: StockOutputSerializer})
     def get(self, request: Request, code: str) -> Response:
         detail = _stock_or_error(code)
-        user_id = request.user.pk if request.user.is_authenticated else None
-        services.stock_view_record(user_id=user_id, stock_code=code)
+        query = StockDetailQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if not query.validated_data["live"]:
+            user_id = request.user.pk if request.user.is_authenticated else None
+            services.stock_view_record(user_id=user_id, stock_code=code)
         return Response(StockOutputSerializer(detail).data)
 
 

@@ -1,0 +1,128 @@
+"""The market broadcast under load (S6), on real uvicorn servers and real sockets.
+
+Two in-process uvicorn servers stand in for two ASGI processes: each has its own event loop and
+so its own MarketHub, and snapshots reach them only through the Redis channel layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+import socket
+import time
+
+import aiohttp
+from django.conf import settings
+
+from stocks import broadcast
+
+SUBSCRIBERS_PER_SERVER = 500
+SNAPSHOTS = 5
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status.read()).group(1)) * 1024
+
+
+def _hub_mailboxes() -> list[broadcast.Mailbox]:
+    return [mailbox for hub in list(broadcast._hubs.values()) for mailbox in hub.mailboxes]
+
+
+async def _subscribe(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    socket_ = await session.ws_connect(url, headers={"Origin": "http://127.0.0.1"})
+    first = await socket_.receive_json(timeout=30)  # the last snapshot, at once
+    assert first["type"] == "market"
+    return socket_
+
+
+async def _sequence_numbers(socket_: aiohttp.ClientWebSocketResponse) -> list[int]:
+    numbers = []
+    while len(numbers) < SNAPSHOTS:
+        message = await socket_.receive_json(timeout=60)
+        numbers.append(message["data"]["sequence"])
+    return numbers
+
+
+def test_every_subscriber_in_every_process_gets_every_snapshot(asgi_server):
+    servers = [asgi_server(), asgi_server()]
+
+    async def scenario() -> list[list[int]]:
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            sockets = await asyncio.gather(*[
+                _subscribe(session, f"{server.ws_url}/ws/market/")
+                for server in servers for _ in range(SUBSCRIBERS_PER_SERVER)
+            ])  # fmt: skip
+            assert len(broadcast._hubs) >= 2  # one hub per server loop
+            # Published back to back: a subscriber that reads must still get each one, in order.
+            for sequence in range(SNAPSHOTS):
+                broadcast.publish_market_snapshot({"sequence": sequence, "pad": "x" * 2000})
+            received = await asyncio.gather(*[_sequence_numbers(s) for s in sockets])
+            await asyncio.gather(*[s.close() for s in sockets])
+            return received
+
+    received = asyncio.run(scenario())
+
+    assert len(received) == 2 * SUBSCRIBERS_PER_SERVER
+    assert all(numbers == list(range(SNAPSHOTS)) for numbers in received)
+    delivered = sum(len(numbers) for numbers in received)
+    assert delivered == 2 * SUBSCRIBERS_PER_SERVER * SNAPSHOTS
+
+
+def _stalled_subscriber(port: int) -> socket.socket:
+    """A websocket client that completes the handshake and then never reads again."""
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    client.sendall(
+        (f"GET /ws/market/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+         "Origin: http://127.0.0.1\r\n\r\n").encode()
+    )  # fmt: skip
+    assert b"101" in client.recv(12)
+    return client
+
+
+def test_a_client_that_stops_reading_cannot_grow_server_memory(asgi_server):
+    server = asgi_server()
+    stalled = _stalled_subscriber(server.port)
+    deadline = time.monotonic() + 10
+    # Advertised once the hub has joined the group: from then on nothing published is missed.
+    while not (_hub_mailboxes() and broadcast.has_market_subscribers()):
+        assert time.monotonic() < deadline, "the stalled socket never subscribed"
+        time.sleep(0.05)
+    (mailbox,) = _hub_mailboxes()
+
+    (hub,) = [hub for hub in broadcast._hubs.values() if mailbox in hub.mailboxes]
+    snapshot_bytes = 64 * 1024
+
+    def publish(sequence: int) -> None:
+        # One at a time, each awaited until fanned out: what is held is held by the server, not
+        # queued in this process's publisher.
+        target = hub.delivered + 1
+        broadcast.publish_market_snapshot({"sequence": sequence, "pad": "x" * snapshot_bytes})
+        deadline = time.monotonic() + 10
+        while hub.delivered < target:
+            assert time.monotonic() < deadline, f"snapshot {sequence} never fanned out"
+            time.sleep(0.002)
+
+    for sequence in range(20):  # warm up the allocator and fill the kernel's socket buffers
+        publish(sequence)
+    count = 300  # 19 MB more: far beyond every socket buffer on the way
+    before = _rss_bytes()
+    for sequence in range(20, 20 + count):
+        publish(sequence)
+    growth = _rss_bytes() - before
+
+    assert len(mailbox) <= settings.STOCKS_WS_QUEUE_LENGTH
+    # What the kernel's socket buffers took (a few MB on loopback) was written; the rest dropped.
+    assert mailbox.dropped > count // 2
+    assert growth < (count * snapshot_bytes) // 3, f"server memory grew by {growth} bytes"
+    latest = json.loads(mailbox._items[-1])
+    assert latest["data"]["sequence"] == 20 + count - 1  # what it will read next is the newest
+    stalled.close()
