@@ -26,6 +26,7 @@ run: $(STAMP) vendor
 	@$(PY) scripts/devstack.py run
 
 test: $(STAMP) vendor
+	@$(PY) scripts/ensure_chromium.py
 	@$(PY) scripts/devstack.py test $(PYTEST_ARGS)
 
 # Operators: `make manage ARGS="seed_demo"` runs manage.py on the `make run` database.

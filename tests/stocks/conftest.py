@@ -14,3 +14,6 @@ def _clean_channel_layer() -> Iterator[None]:
     client.flushdb()
     yield
     client.close()
+
+
+from tests.pipelines.conftest import worker  # noqa: E402, F401 - a real Celery worker for jobs
