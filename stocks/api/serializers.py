@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from stocks.models import Market, Stock
@@ -60,12 +61,27 @@ class BarSerializer(serializers.Serializer):
     volume = serializers.IntegerField()
 
 
+class BarListField(serializers.ListField):
+    """BarSerializer's output, written by hand: a year of bars took 19 ms field by field."""
+
+    child = BarSerializer()
+
+    def to_representation(self, bars: list[dict]) -> list[dict]:
+        localtime = timezone.localtime
+        return [
+            {"starts_at": localtime(bar["starts_at"]).isoformat(), "open": f"{bar['open']:.2f}",
+             "high": f"{bar['high']:.2f}", "low": f"{bar['low']:.2f}",
+             "close": f"{bar['close']:.2f}", "volume": bar["volume"]}
+            for bar in bars
+        ]  # fmt: skip
+
+
 class PricesOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     period = serializers.CharField()
     interval = serializers.CharField()
     simulated = serializers.BooleanField()
-    bars = BarSerializer(many=True)
+    bars = BarListField()
 
 
 class IndexSerializer(serializers.Serializer):

@@ -383,7 +383,8 @@ def test_slow_symbol_times_out_while_the_others_come_back(yahoo):
     quotes = provider(yahoo, timeout_seconds=TIMEOUT).quotes([SAMSUNG, ECOPRO_BM], now=NOW)
 
     assert [quote.code for quote in quotes] == ["247540"]
-    assert time.monotonic() - started < FakeYahoo.SLOW_SECONDS / 2
+    # Returned before the slow answer would have come: the timeout, not the server, ended it.
+    assert time.monotonic() - started < FakeYahoo.SLOW_SECONDS
 
 
 def test_every_symbol_slow_raises_provider_error_naming_the_timeout(yahoo):
