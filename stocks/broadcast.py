@@ -25,6 +25,7 @@ import time
 import weakref
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -44,9 +45,16 @@ def snapshot_text(snapshot: dict[str, Any]) -> str:
                       ensure_ascii=False, separators=(",", ":"))  # fmt: skip
 
 
-def publish_market_snapshot(snapshot: dict[str, Any]) -> None:
-    """Send one snapshot to every market socket in every ASGI process (from sync code)."""
-    group_send_nowait(MARKET_GROUP, {"type": "market.snapshot", "text": snapshot_text(snapshot)})
+def publish_market_snapshot(snapshot: dict[str, Any], *, wait: bool = False) -> None:
+    """Send one snapshot to every market socket in every ASGI process (from sync code).
+
+    Returns at once and sends in the background, unless ``wait``.
+    """
+    message = {"type": "market.snapshot", "text": snapshot_text(snapshot)}
+    if wait:
+        async_to_sync(get_channel_layer().group_send)(MARKET_GROUP, message)
+    else:
+        group_send_nowait(MARKET_GROUP, message)
 
 
 def has_market_subscribers() -> bool:
@@ -164,7 +172,7 @@ class MarketHub:
                 failures += 1
                 if failures == 1:
                     logger.warning("market hub lost the channel layer; retrying", exc_info=True)
-                await asyncio.sleep(min(10.0, 0.2 * 2**failures))
+                await asyncio.sleep(min(10.0, 0.2 * 2 ** min(failures, 6)))
                 continue
             failures = 0
             if message.get("type") == "market.snapshot":

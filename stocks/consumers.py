@@ -24,13 +24,18 @@ class MarketConsumer(AsyncWebsocketConsumer):
         self.mailbox = Mailbox(settings.STOCKS_WS_QUEUE_LENGTH)
         self.hub = market_hub()
         await self.hub.subscribe(self.mailbox)
-        # The last snapshot at once: the hub's copy, else the cached one from the database.
-        if self.hub.latest_text is not None:
-            self.mailbox.put(self.hub.latest_text)
-        else:
-            text = snapshot_text(await database_sync_to_async(selectors.market_snapshot)())
-            if not len(self.mailbox):  # a live snapshot that arrived meanwhile is newer
-                self.mailbox.put(text)
+        try:
+            # The last snapshot at once: the hub's copy, else the cached one from the database.
+            if self.hub.latest_text is not None:
+                self.mailbox.put(self.hub.latest_text)
+            else:
+                text = snapshot_text(await database_sync_to_async(selectors.market_snapshot)())
+                if not len(self.mailbox):  # a live snapshot that arrived meanwhile is newer
+                    self.mailbox.put(text)
+        except Exception:
+            # Channels calls no disconnect() for a connect() that raised: leave the hub here.
+            await self.hub.unsubscribe(self.mailbox)
+            raise
         self.writer = asyncio.create_task(self._write_mailbox())
 
     async def _write_mailbox(self) -> None:

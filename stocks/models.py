@@ -127,7 +127,8 @@ class MarketIndexSnapshot(models.Model):
     class Meta:
         ordering = ["symbol", "-captured_at"]
         constraints = [
-            # Newest-per-symbol reads walk this index backwards; a retried run upserts.
+            # Newest-per-symbol reads walk this index backwards, one symbol at a time; a retried
+            # run upserts.
             models.UniqueConstraint(
                 fields=["symbol", "captured_at"], name="indexsnapshot_unique_symbol_time"
             ),

@@ -142,7 +142,10 @@ def _movers(stocks: QuerySet[Stock], ordering: str, count: int) -> list[dict[str
 def market_snapshot() -> dict[str, Any]:
     """KOSPI, KOSDAQ and USD/KRW (S3) with the top movers: what /ws/market/ pushes."""
     names = dict(IndexSymbol.choices)
-    latest = MarketIndexSnapshot.objects.order_by("symbol", "-captured_at").distinct("symbol")
+    # One index-backed `ORDER BY captured_at DESC LIMIT 1` per symbol: DISTINCT ON over mixed
+    # sort directions cannot use the (symbol, captured_at) index and sorts the whole table.
+    newest = MarketIndexSnapshot.objects.order_by("-captured_at")
+    latest = [row for symbol in IndexSymbol.values if (row := newest.filter(symbol=symbol).first())]
     indices = {
         row.symbol: {
             "symbol": row.symbol,
@@ -198,20 +201,35 @@ def market_statistics() -> list[dict[str, Any]]:
 @cached(
     namespace="stocks",
     ttl="user_context",
-    # Names shown come from Stock rows: a renamed listing must not linger for the TTL.
-    depends_on=lambda user_id: [Row(StockView, user_id=user_id), AnyRow(Stock)],
+    depends_on=lambda user_id: [Row(StockView, user_id=user_id)],
 )
+def _recent_views(user_id: int) -> list[tuple[str, datetime]]:
+    return list(
+        StockView.objects.filter(user_id=user_id)
+        .order_by("-viewed_at")
+        .values_list("stock__code", "viewed_at")[: settings.STOCKS_RECENTLY_VIEWED_COUNT]
+    )
+
+
+# Shared by every user's list: prices change every minute and drop this one entry, not one
+# per user.
+@cached(namespace="stocks", ttl="model_lookup", depends_on=lambda: [AnyRow(Stock)])
+def _listing_names() -> dict[str, tuple[str, str, str]]:
+    return {code: (market, name_ko, name_en) for code, market, name_ko, name_en in
+            Stock.objects.values_list("code", "market", "name_ko", "name_en")}  # fmt: skip
+
+
 def recently_viewed_for(user_id: int) -> list[dict[str, Any]]:
     """The stocks a user opened most recently, newest first (S7)."""
-    views = (
-        StockView.objects.filter(user_id=user_id)
-        .select_related("stock")
-        .order_by("-viewed_at")[: settings.STOCKS_RECENTLY_VIEWED_COUNT]
-    )
+    views = _recent_views(user_id)
+    if not views:
+        return []
+    names = _listing_names()
     return [
-        {"code": v.stock.code, "market": v.stock.market, "name_ko": v.stock.name_ko,
-         "name_en": v.stock.name_en, "viewed_at": v.viewed_at}
-        for v in views
+        {"code": code, "market": names[code][0], "name_ko": names[code][1],
+         "name_en": names[code][2], "viewed_at": viewed_at}
+        for code, viewed_at in views
+        if code in names
     ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import time as time_module
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -27,16 +28,18 @@ from stocks.providers import (
 logger = logging.getLogger(__name__)
 
 KRX_OPEN = time(9, 0)
-KRX_CLOSE = time(15, 30)
+# The regular session ends at 15:30 with the closing auction's price; collecting until 15:40
+# records that closing price even when the source publishes it a few minutes late.
+KRX_COLLECT_UNTIL = time(15, 40)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 BATCH_SIZE = 500
 
 
 def is_krx_session(moment: datetime) -> bool:
-    """09:00-15:30 Asia/Seoul on a weekday (exchange holidays are not modelled)."""
+    """09:00-15:40 Asia/Seoul on a weekday: the session and its closing price (no holidays)."""
     local = timezone.localtime(moment)
-    return local.weekday() < 5 and KRX_OPEN <= local.time() <= KRX_CLOSE
+    return local.weekday() < 5 and KRX_OPEN <= local.time() <= KRX_COLLECT_UNTIL
 
 
 def _percent(change: Decimal, base: Decimal) -> Decimal:
@@ -64,8 +67,8 @@ def quotes_store(*, quotes: list[Quote]) -> int:
     daily_bars: list[PriceBar] = []
     for quote in quotes:
         stock = stocks.get(quote.code)
-        if stock is None:
-            continue
+        if stock is None or (stock.updated_at is not None and quote.as_of < stock.updated_at):
+            continue  # unknown, or older than what is stored (a late retry, a delayed source)
         stock.last_price = quote.price
         stock.previous_close = quote.previous_close
         stock.change = quote.price - quote.previous_close
@@ -152,7 +155,10 @@ def prices_collect(
         return CollectOutcome(0, len(states), "outside KRX hours (STOCKS_MARKET_HOURS_ONLY)")
     provider = provider or configured_provider()
     priced = 0
+    started = time_module.monotonic()
     for start in range(0, len(states), batch_size):
+        if time_module.monotonic() - started > settings.STOCKS_COLLECT_BUDGET_SECONDS:
+            return CollectOutcome(priced, len(states), "time budget spent; the rest next run")
         batch = states[start : start + batch_size]
         try:
             quotes = provider.quotes(batch, now=now)
@@ -172,7 +178,12 @@ def market_indices_collect(
     now = now or timezone.now()
     provider = provider or configured_provider()
     rows = []
-    for quote in provider.index_quotes(now=now):
+    try:
+        quotes = provider.index_quotes(now=now)
+    except ProviderUnavailable as exc:
+        logger.info("index values not collected: %s", exc)
+        return 0
+    for quote in quotes:
         change = quote.value - quote.previous_close
         rows.append(MarketIndexSnapshot(
             symbol=quote.symbol, value=quote.value, previous_close=quote.previous_close,
@@ -188,19 +199,51 @@ def market_indices_collect(
     return len(rows)
 
 
-def market_snapshot_publish(*, force: bool = False) -> bool:
-    """Push the current snapshot to every /ws/market/ socket; skipped when nobody listens."""
+def market_snapshot_publish(*, force: bool = False, wait: bool = False) -> bool:
+    """Push the current snapshot to every /ws/market/ socket; skipped when nobody listens.
+
+    ``wait``: return only once the channel layer has it (a short-lived process, such as a
+    management command, would otherwise exit before the background publisher sends it).
+    """
     if not force and not broadcast.has_market_subscribers():
         return False
-    broadcast.publish_market_snapshot(selectors.market_snapshot())
+    broadcast.publish_market_snapshot(selectors.market_snapshot(), wait=wait)
     return True
 
 
-def intraday_bars_prune(*, older_than_days: int) -> int:
-    """Delete one-minute bars older than ``older_than_days`` (daily bars are kept)."""
+PRUNE_BATCH_SIZE = 10_000
+
+
+def _delete_in_batches(table: str, where: str, params: list) -> int:
+    # Raw batches: the ORM's delete() would load every row to send post_delete signals (the
+    # cache toolkit listens), a million model instances for a full day of minute bars.
+    deleted = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN "  # noqa: S608 - constant table and clause
+                f"(SELECT id FROM {table} WHERE {where} LIMIT %s)",
+                [*params, PRUNE_BATCH_SIZE],
+            )
+            deleted += cursor.rowcount
+            if cursor.rowcount < PRUNE_BATCH_SIZE:
+                return deleted
+
+
+def intraday_data_prune(*, older_than_days: int) -> tuple[int, int]:
+    """Delete one-minute bars and index snapshots older than ``older_than_days``.
+
+    Daily bars are kept. Returns (bars, snapshots) deleted.
+    """
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    deleted, _ = PriceBar.objects.filter(interval=BarInterval.MINUTE, starts_at__lt=cutoff).delete()
-    return deleted
+    bars = _delete_in_batches(
+        PriceBar._meta.db_table, "interval = %s AND starts_at < %s", [BarInterval.MINUTE, cutoff]
+    )
+    snapshots = _delete_in_batches(MarketIndexSnapshot._meta.db_table, "captured_at < %s", [cutoff])
+    with transaction.atomic():
+        PriceBar.objects.invalidate_all()
+        MarketIndexSnapshot.objects.invalidate_all()
+    return bars, snapshots
 
 
 def stock_view_record(*, user_id: int | None, stock_code: str) -> None:

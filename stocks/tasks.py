@@ -69,8 +69,10 @@ def warm_hot_stocks(run: RunContext) -> None:
     selectors.market_statistics()
 
 
-@job(name="stocks.prune_intraday_bars", branch="cleanup", cron="15 3 * * *", max_retries=1)
-def prune_intraday_bars(run: RunContext) -> None:
-    """Delete one-minute bars past STOCKS_INTRADAY_RETENTION_DAYS (default 7)."""
-    deleted = services.intraday_bars_prune(older_than_days=settings.STOCKS_INTRADAY_RETENTION_DAYS)
-    run.progress(100, f"deleted {deleted} one-minute bars")
+@job(name="stocks.prune_intraday_data", branch="cleanup", cron="15 3 * * *", max_retries=1)
+def prune_intraday_data(run: RunContext) -> None:
+    """Delete one-minute bars and index snapshots past STOCKS_INTRADAY_RETENTION_DAYS (7)."""
+    bars, snapshots = services.intraday_data_prune(
+        older_than_days=settings.STOCKS_INTRADAY_RETENTION_DAYS
+    )
+    run.progress(100, f"deleted {bars} one-minute bars and {snapshots} index snapshots")

@@ -10,6 +10,11 @@ STOCKS_SIMULATION_SEED = env.str("STOCKS_SIMULATION_SEED", default="insightstock
 STOCKS_YAHOO_BASE_URL = env.str("STOCKS_YAHOO_BASE_URL", default="https://query1.finance.yahoo.com")
 STOCKS_PROVIDER_TIMEOUT_SECONDS = env.float("STOCKS_PROVIDER_TIMEOUT_SECONDS", default=5.0)
 STOCKS_PROVIDER_CONCURRENCY = env.int("STOCKS_PROVIDER_CONCURRENCY", default=8)
+# One provider call (a batch of stocks) ends by then, whatever is still outstanding.
+STOCKS_PROVIDER_CALL_DEADLINE_SECONDS = env.float("STOCKS_PROVIDER_CALL_DEADLINE_SECONDS",
+                                                  default=20.0)  # fmt: skip
+# A collection starts no new batch after this long, so it ends inside its job's time limit.
+STOCKS_COLLECT_BUDGET_SECONDS = env.float("STOCKS_COLLECT_BUDGET_SECONDS", default=25.0)
 # Requests per minute to the provider, shared by every worker (counted in Redis).
 STOCKS_PROVIDER_REQUESTS_PER_MINUTE = env.int("STOCKS_PROVIDER_REQUESTS_PER_MINUTE", default=600)
 # Circuit breaker: this many failed calls in a row open it; it stays open this long, then lets
@@ -33,7 +38,7 @@ STOCKS_MOVERS_COUNT = env.int("STOCKS_MOVERS_COUNT", default=5)
 STOCKS_RECENTLY_VIEWED_COUNT = env.int("STOCKS_RECENTLY_VIEWED_COUNT", default=8)
 # Demo data: days of daily bars seeded.
 STOCKS_DEMO_HISTORY_DAYS = env.int("STOCKS_DEMO_HISTORY_DAYS", default=365)
-# One-minute bars older than this are pruned (daily bars are kept).
+# One-minute bars and index snapshots older than this are pruned (daily bars are kept).
 STOCKS_INTRADAY_RETENTION_DAYS = env.int("STOCKS_INTRADAY_RETENTION_DAYS", default=7)
 # Demo data: one-minute bars seeded for today's session so far (at most this many minutes).
 STOCKS_DEMO_INTRADAY_MINUTES = env.int("STOCKS_DEMO_INTRADAY_MINUTES", default=390)

@@ -19,8 +19,11 @@
     function open() {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       const socket = new WebSocket(`${scheme}://${location.host}/ws/market/`);
-      socket.addEventListener("open", () => { delay = 1000; setStatus(labels[lang].live, true); });
+      socket.addEventListener("open", () => setStatus(labels[lang].live, true));
       socket.addEventListener("message", (event) => {
+        // Back-off resets on a message, not on open: a server that accepts and then fails must
+        // not be retried every second.
+        delay = 1000;
         let message;
         try { message = JSON.parse(event.data); } catch (e) { return; }
         if (message && message.type === "market") onSnapshot(message.data);

@@ -95,7 +95,10 @@
   }
 
   S.connectMarket((snapshot) => {
-    if (lastAsOf !== null && snapshot.as_of !== lastAsOf) refreshQuote();
+    if (lastAsOf !== null && snapshot.as_of !== lastAsOf) {
+      // Spread over two seconds: every open page learns of new prices at the same instant.
+      setTimeout(() => refreshQuote().catch(() => {}), Math.random() * 2000);
+    }
     lastAsOf = snapshot.as_of;
   });
 })();

@@ -55,6 +55,7 @@ def configured_provider() -> GuardedProvider:
                 timeout_seconds=settings.STOCKS_PROVIDER_TIMEOUT_SECONDS,
                 concurrency=settings.STOCKS_PROVIDER_CONCURRENCY,
                 before_request=guard.acquire_request,
+                deadline_seconds=settings.STOCKS_PROVIDER_CALL_DEADLINE_SECONDS,
             ),
             guard,
         )

@@ -9,6 +9,7 @@ bound them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -66,6 +67,9 @@ class ProviderGuard:
         try:
             result = function()
         except ProviderUnavailable:
+            if is_trial:  # the trial never reached the source: let the next caller try
+                with contextlib.suppress(RedisError):
+                    state_redis().delete(self._trial_key)
             raise  # a spent rate limit says nothing about the source's health
         except ProviderError as exc:
             self._record_failure(exc, is_trial=is_trial)
@@ -85,8 +89,9 @@ class ProviderGuard:
                 raise ProviderUnavailable(
                     f"{self.name}: circuit open for another {math.ceil(remaining)}s"
                 )
-            # Half-open: exactly one caller tries the source; the others keep skipping.
-            if client.set(self._trial_key, "1", nx=True, ex=max(1, self.open_seconds)):
+            # Half-open: exactly one caller tries the source; the others keep skipping. The trial
+            # key outlives any one call (its deadline is well under the pause).
+            if client.set(self._trial_key, "1", nx=True, ex=max(1, 2 * self.open_seconds)):
                 return True
             raise ProviderUnavailable(f"{self.name}: circuit half-open, a trial call is running")
         except RedisError:
@@ -96,9 +101,11 @@ class ProviderGuard:
         try:
             client = state_redis()
             failures = client.incr(self._failures_key)
-            if is_trial or failures == self.failures_to_open:
-                client.set(self._open_until_key, time.time() + self.open_seconds)
+            if is_trial or failures >= self.failures_to_open:
+                was_open = client.getset(self._open_until_key, time.time() + self.open_seconds)
                 client.delete(self._trial_key)
+                if was_open is not None and not is_trial:
+                    return  # a call that was already under way when it opened: no new line
                 logger.warning(
                     "market data provider %s: circuit opened for %ss after %s failure(s): %s",
                     self.name, self.open_seconds, failures, exc,

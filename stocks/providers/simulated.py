@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import random
+import threading
 from array import array
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -87,6 +88,9 @@ class SimulatedMarket:
         self.seed = seed
         self._walks: dict[str, _DailyWalk] = {}
         self._paths: dict[tuple[str, date], array] = {}
+        # Walks extend in place and paths are cached: one thread at a time keeps both
+        # deterministic under a threaded worker pool.
+        self._lock = threading.RLock()
 
     def _walk(self, key: str, sigma: float) -> _DailyWalk:
         if key not in self._walks:
@@ -94,18 +98,25 @@ class SimulatedMarket:
         return self._walks[key]
 
     def close_on(self, key: str, reference: Decimal, sigma: float, day: date) -> float:
-        return float(reference) * math.exp(self._walk(key, sigma).deviation(day))
+        with self._lock:
+            return float(reference) * math.exp(self._walk(key, sigma).deviation(day))
 
     def intraday_path(
         self, key: str, reference: Decimal, sigmas: tuple[float, float], day: date
     ) -> array:
         """Price at each 10-second step of ``day`` (STEPS_PER_DAY + 1 values, KST)."""
-        cache_key = (key, day)
-        path = self._paths.get(cache_key)
-        if path is not None:
+        with self._lock:
+            path = self._paths.get((key, day))
+            if path is None:
+                path = self._paths[(key, day)] = self._compute_path(key, reference, sigmas, day)
+                # Only today's paths are asked for again (about 70 KB per stock and day).
+                for stale in [k for k in self._paths if abs((k[1] - day).days) > 1]:
+                    del self._paths[stale]
             return path
-        if len(self._paths) > 4096:  # yesterday's paths are not needed again
-            self._paths.clear()
+
+    def _compute_path(
+        self, key: str, reference: Decimal, sigmas: tuple[float, float], day: date
+    ) -> array:
         daily_sigma, intraday_sigma = sigmas
         start = math.log(self.close_on(key, reference, daily_sigma, day - timedelta(days=1)))
         end = math.log(self.close_on(key, reference, daily_sigma, day))
@@ -125,7 +136,6 @@ class SimulatedMarket:
             # A Brownian bridge pinned at both ends, on a straight line from close to close.
             bridge = walk[step] - fraction * total
             path[step] = math.exp(start + fraction * (end - start) + bridge)
-        self._paths[cache_key] = path
         return path
 
     def daily_volume(self, key: str, shares_outstanding: int, day: date) -> int:

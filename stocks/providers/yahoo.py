@@ -20,6 +20,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -83,9 +84,13 @@ class YahooChartProvider:
         timeout_seconds: float,
         concurrency: int,
         before_request: Callable[[], None] = _no_limit,
+        deadline_seconds: float = 20.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_seconds = timeout_seconds
+        # A whole call ends by then: requests still queued or running count as failed, so a slow
+        # source fails the call (and feeds the circuit breaker) instead of outliving the job.
+        self.deadline_seconds = deadline_seconds
         self.concurrency = max(1, concurrency)
         self.before_request = before_request
 
@@ -130,18 +135,16 @@ class YahooChartProvider:
             return _Fetched(charts, failures, 0, None)
         futures: dict[str, Future[Mapping[str, Any]]] = {}
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        with (
-            httpx.Client(
-                timeout=self.timeout_seconds,
-                headers=headers,
-                # One connection per worker: a smaller pool would make workers wait on it.
-                limits=httpx.Limits(max_connections=self.concurrency),
-            ) as client,
-            ThreadPoolExecutor(
-                max_workers=min(self.concurrency, len(symbols)),
-                thread_name_prefix="yahoo",
-            ) as pool,
-        ):
+        client = httpx.Client(
+            timeout=self.timeout_seconds,
+            headers=headers,
+            # One connection per worker: a smaller pool would make workers wait on it.
+            limits=httpx.Limits(max_connections=self.concurrency),
+        )
+        pool = ThreadPoolExecutor(
+            max_workers=min(self.concurrency, len(symbols)), thread_name_prefix="yahoo"
+        )
+        try:
             for symbol in symbols:
                 try:
                     self.before_request()
@@ -149,7 +152,12 @@ class YahooChartProvider:
                     refused = exc
                     break
                 futures[symbol] = pool.submit(self._chart, client, symbol)
+            futures_wait(futures.values(), timeout=self.deadline_seconds)
             for symbol, future in futures.items():
+                if not future.done():
+                    future.cancel()
+                    failures[symbol] = f"{symbol}: not answered within the call's deadline"
+                    continue
                 try:
                     charts[symbol] = future.result()
                 except _Absent as exc:
@@ -157,6 +165,11 @@ class YahooChartProvider:
                 except ProviderError as exc:
                     logger.debug("yahoo: %s failed: %s", symbol, exc)
                     failures[symbol] = str(exc)
+        finally:
+            # Never wait for stragglers: each ends by its own request timeout.
+            pool.shutdown(wait=False, cancel_futures=True)
+            if all(future.done() for future in futures.values()):
+                client.close()
         return _Fetched(charts, failures, len(futures), refused)
 
     def _chart(self, client: httpx.Client, symbol: str) -> Mapping[str, Any]:

@@ -135,3 +135,20 @@ async def test_hub_rejoins_after_its_group_membership_is_lost(settings):
     await sync_to_async(services.market_snapshot_publish)(force=True)
     assert (await communicator.receive_json_from(timeout=5))["type"] == "market"
     await communicator.disconnect()
+
+
+async def test_the_operators_collect_command_pushes_to_subscribers():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    await sync_to_async(_market_data)()
+    communicator = await _connect()
+    await communicator.receive_json_from(timeout=5)
+
+    output = StringIO()
+    await sync_to_async(call_command)("collect_prices", stdout=output)
+
+    assert "snapshot published" in output.getvalue()
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "market"
+    await communicator.disconnect()

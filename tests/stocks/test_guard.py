@@ -119,3 +119,25 @@ def test_a_spent_rate_limit_does_not_count_as_a_source_failure():
     with pytest.raises(ProviderUnavailable):
         guard.call(throttled)
     assert guard.call(lambda: "answer") == "answer"
+
+
+def test_a_trial_refused_by_the_rate_limit_lets_the_next_caller_try():
+    guard = _guard(open_seconds=1)
+    state_redis().set(guard._open_until_key, time.time() - 1)
+
+    def throttled() -> None:
+        raise ProviderUnavailable("rate limit spent")
+
+    with pytest.raises(ProviderUnavailable):
+        guard.call(throttled)  # took the trial, never reached the source
+    assert guard.call(lambda: "answer") == "answer"
+
+
+def test_failures_past_the_threshold_still_open_the_breaker():
+    guard = _guard()
+    state_redis().set(guard._failures_key, 7)  # counted while an earlier open was lost
+
+    with pytest.raises(ProviderError):
+        guard.call(_failing)
+    with pytest.raises(ProviderUnavailable, match="circuit open"):
+        guard.call(lambda: "answer")

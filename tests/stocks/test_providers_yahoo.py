@@ -476,3 +476,16 @@ def test_yahoo_symbol_rejects_a_bad_code(code):
 def test_code_from_yahoo_symbol_rejects_a_non_krx_symbol(symbol):
     with pytest.raises(ValueError, match="not a KRX Yahoo symbol"):
         code_from_yahoo_symbol(symbol)
+
+
+def test_a_call_ends_at_its_deadline_even_while_requests_are_outstanding(yahoo):
+    yahoo.misbehave("005930.KS", "slow")
+    yahoo.misbehave("247540.KQ", "slow")
+    started = time.monotonic()
+
+    # Each request may take 5 s; the whole call may not take more than 0.5 s.
+    with pytest.raises(ProviderError, match="deadline"):
+        provider(yahoo, timeout_seconds=5, deadline_seconds=0.5).quotes(
+            [SAMSUNG, ECOPRO_BM], now=NOW
+        )
+    assert time.monotonic() - started < FakeYahoo.SLOW_SECONDS

@@ -182,7 +182,7 @@ def test_daily_bars_are_refreshed_after_price_bars_upsert():
 
 @pytest.mark.django_db(transaction=True)
 def test_intraday_bars_and_detail_are_refreshed_after_quotes_store():
-    StockFactory(code="005930")
+    StockFactory(code="005930", updated_at=None)
     first = datetime(2025, 3, 14, 9, 0, 12, tzinfo=KST)
     services.quotes_store(
         quotes=[quote("005930", price="50000", previous_close="49000", as_of=first)]

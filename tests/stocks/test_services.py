@@ -31,9 +31,10 @@ TUESDAY_10_KST = datetime(2026, 11, 24, 1, 0, 30, tzinfo=UTC)
 def listings() -> list[Stock]:
     return [
         StockFactory(code="005930", market="KOSPI", name_ko="삼성전자",
-                     name_en="Samsung Electronics", shares_outstanding=5_969_782_550),
+                     name_en="Samsung Electronics", shares_outstanding=5_969_782_550,
+                     updated_at=None),
         StockFactory(code="247540", market="KOSDAQ", name_ko="에코프로비엠", name_en="EcoPro BM",
-                     shares_outstanding=97_801_344),
+                     shares_outstanding=97_801_344, updated_at=None),
     ]  # fmt: skip
 
 
@@ -90,7 +91,8 @@ def test_market_hours_only_skips_a_weekend(listings):
     ("moment", "is_open"),
     [(datetime(2026, 11, 24, 0, 0, tzinfo=UTC), True),     # Tue 09:00 KST
      (datetime(2026, 11, 24, 6, 30, tzinfo=UTC), True),    # Tue 15:30 KST
-     (datetime(2026, 11, 24, 6, 31, tzinfo=UTC), False),   # Tue 15:31 KST
+     (datetime(2026, 11, 24, 6, 40, tzinfo=UTC), True),    # Tue 15:40 KST: the close is in
+     (datetime(2026, 11, 24, 6, 41, tzinfo=UTC), False),   # Tue 15:41 KST
      (datetime(2026, 11, 23, 23, 59, tzinfo=UTC), False),  # Tue 08:59 KST
      (SATURDAY_NOON_KST, False)],
 )  # fmt: skip
@@ -120,6 +122,16 @@ def test_publish_runs_when_a_live_hub_is_advertised():
     assert services.market_snapshot_publish() is True
 
 
+def test_an_older_quote_never_overwrites_a_newer_price(listings):
+    services.prices_collect(now=TUESDAY_10_KST)
+    newer = Stock.objects.get(code="005930")
+
+    services.prices_collect(now=TUESDAY_10_KST - timedelta(minutes=5))  # a late retry
+
+    again = Stock.objects.get(code="005930")
+    assert (again.last_price, again.updated_at) == (newer.last_price, newer.updated_at)
+
+
 def test_pruning_removes_old_minute_bars_and_keeps_daily_ones():
     stock = StockFactory()
     old = datetime.now(UTC) - timedelta(days=10)
@@ -128,8 +140,12 @@ def test_pruning_removes_old_minute_bars_and_keeps_daily_ones():
                              starts_at=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
     daily = PriceBarFactory(stock=stock, interval=BarInterval.DAY, starts_at=old)
 
-    assert services.intraday_bars_prune(older_than_days=7) == 1
+    MarketIndexSnapshot.objects.create(symbol="KOSPI", value=1, previous_close=1, change=0,
+                                       change_percent=0, captured_at=old)  # fmt: skip
+
+    assert services.intraday_data_prune(older_than_days=7) == (1, 1)
     assert set(PriceBar.objects.values_list("pk", flat=True)) == {recent.pk, daily.pk}
+    assert not MarketIndexSnapshot.objects.exists()
 
 
 # --- the Yahoo provider behind the guard, against recorded payloads on a local server ----------

@@ -33,7 +33,7 @@ def test_jobs_are_declared_in_their_branches():
         "stocks.collect_market_snapshot": ("data", "every 60s"),
         "stocks.publish_market_snapshot": ("data", "every 10s"),
         "stocks.warm_hot_stocks": ("cache", "every 60s"),
-        "stocks.prune_intraday_bars": ("cleanup", "cron 15 3 * * * (Asia/Seoul)"),
+        "stocks.prune_intraday_data": ("cleanup", "cron 15 3 * * * (Asia/Seoul)"),
     }
     for name, (branch, schedule) in expected.items():
         assert (JOBS[name].branch, JOBS[name].schedule.describe()) == (branch, schedule)

@@ -45,6 +45,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"stopped early: {outcome.skipped_reason}"))
         self.stdout.write(f"{indices} index values recorded")
         if not no_publish:
-            published = services.market_snapshot_publish()
+            published = services.market_snapshot_publish(wait=True)
             self.stdout.write("snapshot published" if published else "no market subscribers")
         self.stdout.write(self.style.SUCCESS("done"))
