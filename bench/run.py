@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import asgi_servers, cache, pipelines, stock_api  # noqa: E402
+from bench import asgi_servers, cache, market_fanout, pipelines, stock_api  # noqa: E402
 
-BENCHMARKS = [cache, pipelines, asgi_servers, stock_api]
+BENCHMARKS = [cache, pipelines, asgi_servers, stock_api, market_fanout]
 
 HEADER = """# Benchmarks
 

@@ -1,14 +1,16 @@
 """The market broadcast (S6): one subscription to the channel layer per ASGI process.
 
-channels-redis's default layer does a Redis write per group member on every `group_send` and
-silently drops a message for any member whose channel is over capacity; with one member per
-websocket, a snapshot to 5,000 sockets is 5,000 writes and losses under load (channels-redis
-issues #62, #83). So sockets do not join the `market` group. Each ASGI process runs one
-MarketHub: the hub's channel is the group's only member from that process, it receives each
-snapshot once, serialises it once, and hands the same text to every local socket's mailbox. A
-mailbox holds at most STOCKS_WS_QUEUE_LENGTH snapshots; a client that stops reading loses the
-oldest ones instead of growing server memory (and uvicorn stops writing to it when its transport
-buffer is full). bench/README.md has the measurements behind this choice.
+With one group member per websocket, every socket holds its own pending receive on the layer,
+each `group_send` reads the whole group, and members over capacity silently lose the message
+(channels-redis issues #62, #83). Measured (bench/README.md): at 5,000 sockets about 3 s of
+server CPU per snapshot, and lost deliveries. So sockets do not join the `market` group.
+
+Each ASGI process runs one MarketHub: the hub's channel is the group's only member from that
+process; it receives each snapshot once, serialises it once, and hands the same text to every
+local socket's mailbox. A mailbox holds at most STOCKS_WS_QUEUE_LENGTH snapshots; a client that
+stops reading loses the oldest ones instead of growing server memory (and uvicorn stops writing
+to it when its transport buffer is full). bench/README.md has the measurements behind this
+choice.
 
 Hubs with at least one socket are listed in a Redis sorted set, scored by when their entry
 expires, so the publish job can skip its work when nobody anywhere is listening.

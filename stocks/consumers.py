@@ -20,11 +20,13 @@ class MarketConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "__market_sockets_have_no_channel__"
 
     async def connect(self) -> None:
-        await self.accept()
         self.mailbox = Mailbox(settings.STOCKS_WS_QUEUE_LENGTH)
         self.hub = market_hub()
+        # Subscribed before the handshake completes: a snapshot published once the client is
+        # connected reaches it (on a fresh process the hub joins the group here).
         await self.hub.subscribe(self.mailbox)
         try:
+            await self.accept()
             # The last snapshot at once: the hub's copy, else the cached one from the database.
             if self.hub.latest_text is not None:
                 self.mailbox.put(self.hub.latest_text)

@@ -152,3 +152,16 @@ async def test_the_operators_collect_command_pushes_to_subscribers():
     assert "snapshot published" in output.getvalue()
     assert (await communicator.receive_json_from(timeout=5))["type"] == "market"
     await communicator.disconnect()
+
+
+async def test_an_idle_hub_keeps_listening_past_the_layers_blocking_receive(caplog):
+    communicator = await _connect()
+    await communicator.receive_json_from(timeout=5)
+
+    # channels-redis blocks 5 s per receive; a shorter socket read timeout broke every idle wait.
+    await asyncio.sleep(6)
+    await sync_to_async(services.market_snapshot_publish)(force=True)
+
+    assert (await communicator.receive_json_from(timeout=2))["type"] == "market"
+    assert "lost the channel layer" not in caplog.text
+    await communicator.disconnect()
