@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,24 +17,13 @@ import urllib.request
 from pathlib import Path
 
 from bench.loadgen import LoadResult, hammer
+from bench.servers import free_port, uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 SERVERS = {
-    "uvicorn": lambda port: [
-        str(BIN / "uvicorn"),
-        "config.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--lifespan",
-        "off",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ],
+    "uvicorn": uvicorn_command,
     "daphne": lambda port: [
         str(BIN / "daphne"),
         "-b",
@@ -52,14 +40,8 @@ REQUESTS_PER_ROUND = 2000
 CONCURRENCY = 32
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start(name: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         SERVERS[name](port),
         cwd=ROOT,

@@ -6,6 +6,7 @@ Runs in its own process so its CPU use is visible and separate from the server's
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import time
 from dataclasses import dataclass
@@ -35,19 +36,20 @@ class LoadResult:
         return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
 
 
-async def _run(url: str, *, total: int, concurrency: int, headers: dict[str, str]) -> LoadResult:
-    if not url.startswith("http://127.0.0.1:"):
+async def _run(
+    urls: list[str], *, total: int, concurrency: int, headers: dict[str, str]
+) -> LoadResult:
+    if not all(url.startswith("http://127.0.0.1:") for url in urls):
         raise ValueError("load tests target 127.0.0.1 only")
     latencies: list[float] = []
     errors = 0
-    remaining = total
+    order = itertools.islice(itertools.cycle(urls), total)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
 
         async def worker() -> None:
-            nonlocal remaining, errors
-            while remaining > 0:
-                remaining -= 1
+            nonlocal errors
+            for url in order:  # shared iterator: each request is taken by exactly one worker
                 started = time.perf_counter()
                 try:
                     async with session.get(url) as response:
@@ -65,7 +67,13 @@ async def _run(url: str, *, total: int, concurrency: int, headers: dict[str, str
 
 
 def hammer(
-    url: str, *, total: int, concurrency: int, headers: dict[str, str] | None = None
+    url: str | list[str],
+    *,
+    total: int,
+    concurrency: int,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Send exactly ``total`` GET requests with ``concurrency`` in flight."""
-    return asyncio.run(_run(url, total=total, concurrency=concurrency, headers=headers or {}))
+    """Send exactly ``total`` GET requests with ``concurrency`` in flight; request i goes to
+    ``urls[i % len(urls)]`` when given several."""
+    urls = [url] if isinstance(url, str) else url
+    return asyncio.run(_run(urls, total=total, concurrency=concurrency, headers=headers or {}))

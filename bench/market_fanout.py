@@ -44,6 +44,7 @@ from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
 from bench.market_fanout_client import origin_of, seq_of
+from bench.servers import free_port, uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -62,21 +63,7 @@ NAIVE_GROUP = "market-naive"  # bench/channels_group_asgi.py; not imported: it s
 
 def _uvicorn(app: str) -> Callable[[int], list[str]]:
     def command(port: int) -> list[str]:
-        return [
-            str(BIN / "uvicorn"),
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--ws",
-            "websockets-sansio",
-        ]
+        return uvicorn_command(port, app=app, extra=("--ws", "websockets-sansio"))
 
     return command
 
@@ -202,12 +189,6 @@ def _raise_nofile_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_listening(child: Child, port: int) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -254,7 +235,7 @@ class Row:
 
 def _measure(server: Server, n: int, env: dict[str, str], publisher: Child, texts: dict) -> Row:
     row = Row(server, n)
-    port = _free_port()
+    port = free_port()
     url = f"ws://127.0.0.1:{port}/ws/market/"
     child = Child(server.command(port), env, stdout_lines=False)
     clients: list[Child] = []

@@ -8,12 +8,9 @@ alternate between the two servers so that machine noise hits both.
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,9 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-import aiohttp
-
-from bench.loadgen import LoadResult
+from bench.loadgen import LoadResult, hammer
+from bench.servers import free_port, uvicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -48,36 +44,13 @@ NAMESPACE = "stocks"
 # --- servers ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _uvicorn(port: int) -> list[str]:
-    # The same command as bench/asgi_servers.py's uvicorn.
-    return [
-        str(BIN / "uvicorn"),
-        "config.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--lifespan",
-        "off",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-
-
 class _Server:
     def __init__(self, mode: str, env: dict[str, str]) -> None:
         self.mode = mode
-        self.port = _free_port()
+        self.port = free_port()
         self.log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            _uvicorn(self.port),
+            uvicorn_command(self.port),
             cwd=ROOT,
             env=env,
             start_new_session=True,
@@ -221,37 +194,8 @@ def _namespace_counts(env: dict[str, str]) -> dict[str, int] | None:
 # --- load ---------------------------------------------------------------------------------------
 
 
-async def _load(urls: list[str], *, total: int, concurrency: int) -> LoadResult:
-    """Like bench.loadgen.hammer, but request i goes to urls[i % len(urls)]."""
-    if not all(url.startswith("http://127.0.0.1:") for url in urls):
-        raise ValueError("load tests target 127.0.0.1 only")
-    latencies: list[float] = []
-    errors = 0
-    order = itertools.islice(itertools.cycle(urls), total)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            nonlocal errors
-            for url in order:  # shared iterator: each request is taken by exactly one worker
-                started = time.perf_counter()
-                try:
-                    async with session.get(url) as response:
-                        await response.read()
-                        if response.status != 200:
-                            errors += 1
-                except aiohttp.ClientError:
-                    errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    return LoadResult(requests=total, errors=errors, seconds=elapsed, latencies_ms=latencies)
-
-
 def _hammer(urls: list[str], total: int) -> LoadResult:
-    return asyncio.run(_load(urls, total=total, concurrency=CONCURRENCY))
+    return hammer(urls, total=total, concurrency=CONCURRENCY)
 
 
 def _pooled(results: list[LoadResult]) -> LoadResult:
