@@ -151,5 +151,6 @@ from config.settings.celery import *  # noqa: E402,F403
 from config.settings.channels import *  # noqa: E402,F403
 from config.settings.drf import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
+from config.settings.news import *  # noqa: E402,F403
 from config.settings.redis import *  # noqa: E402,F403
 from config.settings.stocks import *  # noqa: E402,F403

@@ -1,0 +1,27 @@
+"""The news app's jobs: the feed crawl (data branch)."""
+
+from __future__ import annotations
+
+from news import services
+from pipelines.registry import job
+from pipelines.runner import RunContext
+
+
+@job(
+    name="news.crawl_feeds",
+    branch="data",
+    cron="*/5 * * * *",
+    priority=3,
+    max_retries=2,
+    retry_backoff_seconds=30,
+    soft_time_limit_seconds=120,
+    time_limit_seconds=150,
+)
+def crawl_feeds(run: RunContext) -> None:
+    """Fetch every enabled feed and store new articles (N1)."""
+    outcome = services.feeds_crawl(progress=run.progress)
+    run.progress(
+        100,
+        f"{outcome.sources} feeds, {outcome.new_articles} new articles, "
+        f"{outcome.failed_sources} failed",
+    )
