@@ -15,9 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import asgi_servers, cache, market_fanout, pipelines, stock_api  # noqa: E402
+from bench import (  # noqa: E402
+    asgi_servers,
+    cache,
+    market_fanout,
+    news_analysis,
+    pipelines,
+    stock_api,
+)
 
-BENCHMARKS = [cache, pipelines, asgi_servers, stock_api, market_fanout]
+BENCHMARKS = [cache, pipelines, asgi_servers, stock_api, market_fanout, news_analysis]
 
 HEADER = """# Benchmarks
 

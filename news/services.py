@@ -11,8 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from news.analysis import Listing, StockMatcher, sentiment_of
 from news.crawler import FeedFetch, fetch_feed
 from news.models import Article, FeedSource
+from pipelines.services import job_run_now
+from stocks.models import Stock
 
 
 @dataclass(frozen=True)
@@ -77,4 +80,45 @@ def feeds_crawl(
             new_articles += _store(source, fetched)
             if progress is not None:
                 progress(int(done * 100 / len(futures)), f"{source.name}: {fetched.status}")
+    if new_articles:
+        # New articles are analysed at once on the ai branch, not at its next sweep. Its
+        # dependency, this crawl, holds its lock until it ends: the analysis waits for it and
+        # uses its outcome instead of crawling again.
+        job_run_now(name="news.analyse_articles")
     return CrawlOutcome(len(sources), new_articles, failed)
+
+
+ANALYSE_BATCH_SIZE = 200
+
+
+def stock_matcher() -> StockMatcher:
+    return StockMatcher(
+        Listing(code, name_ko, name_en)
+        for code, name_ko, name_en in Stock.objects.values_list("code", "name_ko", "name_en")
+    )
+
+
+def articles_analyse(*, limit: int | None = None) -> int:
+    """Link not-yet-analysed articles to the stocks they name and score their sentiment (L9)."""
+    matcher = stock_matcher()
+    stock_ids = dict(Stock.objects.values_list("code", "id"))
+    pending = Article.objects.filter(analysed_at__isnull=True).order_by("created_at", "id")
+    analysed = 0
+    while limit is None or analysed < limit:
+        batch = list(pending[: min(ANALYSE_BATCH_SIZE, (limit or 10**9) - analysed)])
+        if not batch:
+            break
+        now = timezone.now()
+        links = []
+        for article in batch:
+            text = f"{article.title}\n{article.summary}"
+            result = sentiment_of(text)
+            article.sentiment, article.sentiment_score = result.label, result.score
+            article.analysed_at = now
+            links += [Article.stocks.through(article_id=article.pk, stock_id=stock_ids[code])
+                      for code in matcher.codes_in(text)]  # fmt: skip
+        with transaction.atomic():
+            Article.objects.bulk_update(batch, ["sentiment", "sentiment_score", "analysed_at"])
+            Article.stocks.through.objects.bulk_create(links, ignore_conflicts=True)
+        analysed += len(batch)
+    return analysed

@@ -25,3 +25,18 @@ def crawl_feeds(run: RunContext) -> None:
         f"{outcome.sources} feeds, {outcome.new_articles} new articles, "
         f"{outcome.failed_sources} failed",
     )
+
+
+@job(
+    name="news.analyse_articles",
+    branch="ai",
+    cron="7 * * * *",  # an hourly sweep; each crawl that adds articles queues a run at once
+    priority=4,
+    depends_on=["news.crawl_feeds"],
+    max_retries=2,
+    soft_time_limit_seconds=240,
+    time_limit_seconds=300,
+)
+def analyse_articles(run: RunContext) -> None:
+    """Link new articles to the stocks they mention and score their sentiment (L9)."""
+    run.progress(100, f"{services.articles_analyse()} articles analysed")

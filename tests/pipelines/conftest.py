@@ -43,6 +43,9 @@ def worker() -> Iterator[Callable[[], None]]:
     with contextlib.ExitStack() as stack:
 
         def start() -> None:
+            # Messages an earlier test queued without a worker (an on_commit run-now) must not
+            # run in this test.
+            celery_app.control.purge()
             stack.enter_context(
                 start_worker(
                     celery_app,

@@ -1,0 +1,51 @@
+"""The news jobs with a real Celery worker: a crawl that adds articles gets them analysed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from news.models import Article
+from pipelines import services as pipeline_services
+from pipelines.models import JobRun
+from pipelines.registry import JOBS
+from tests.news.test_crawler import FeedServer, _source
+from tests.pipelines.conftest import worker  # noqa: F401 - a real Celery worker
+from tests.stocks.factories import StockFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_jobs_are_declared_on_their_branches():
+    assert (JOBS["news.crawl_feeds"].branch, JOBS["news.crawl_feeds"].schedule.cron) == (
+        "data", "*/5 * * * *",
+    )  # fmt: skip
+    assert JOBS["news.analyse_articles"].branch == "ai"
+    assert JOBS["news.analyse_articles"].depends_on == ("news.crawl_feeds",)
+
+
+def test_a_crawl_with_new_articles_gets_them_linked_and_scored(worker):  # noqa: F811
+    samsung = StockFactory(code="005930", name_ko="삼성전자", name_en="Samsung Electronics")
+    feeds = FeedServer()
+    _source(feeds, "/rss")
+    worker()
+
+    crawl = pipeline_services.job_run_now(name="news.crawl_feeds")
+    deadline = time.monotonic() + 30
+    while Article.objects.filter(analysed_at__isnull=True).exists() or not Article.objects.exists():
+        assert time.monotonic() < deadline, "articles were not analysed"
+        time.sleep(0.2)
+
+    crawl.refresh_from_db()
+    assert crawl.status == "succeeded"
+    analysis = JobRun.objects.filter(job="news.analyse_articles").latest("queued_at")
+    while analysis.status in ("queued", "running"):  # it records its end just after the work
+        assert time.monotonic() < deadline, "the analysis run never finished"
+        time.sleep(0.1)
+        analysis.refresh_from_db()
+    assert analysis.status == "succeeded"
+    article = Article.objects.get(url="https://wire.example/news/1")
+    assert list(article.stocks.all()) == [samsung]
+    assert article.sentiment == "positive"
+    feeds.httpd.shutdown()
