@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from news.analysis import Listing, StockMatcher, sentiment_of
-from tests.news.labelled import LABELLED, LISTINGS
+from news.analysis import sentiment_of
+from tests.news.labelled import LABELLED, linking_counts, sentiment_accuracy
 
 LABELS = ("positive", "neutral", "negative")
 
 
 def run(env: dict[str, str]) -> str:
-    matcher = StockMatcher(Listing(*row) for row in LISTINGS)
-    true_pos = false_pos = false_neg = 0
-    for text, expected, _ in LABELLED:
-        found = matcher.codes_in(text)
-        true_pos += len(found & expected)
-        false_pos += len(found - expected)
-        false_neg += len(expected - found)
+    true_pos, false_pos, false_neg = linking_counts()
     rows = []
     for label in LABELS:
         predicted = [sentiment_of(text).label == label for text, _, _ in LABELLED]
@@ -24,7 +18,7 @@ def run(env: dict[str, str]) -> str:
         precision = hits / max(1, sum(predicted))
         recall = hits / max(1, sum(actual))
         rows.append(f"| sentiment: {label} | {precision:.2f} | {recall:.2f} | {sum(actual)} |")
-    accuracy = sum(sentiment_of(t).label == s for t, _, s in LABELLED) / len(LABELLED)
+    accuracy = sentiment_accuracy()
     return "\n".join([
         "## News analysis (stock linking and sentiment)",
         "",

@@ -23,17 +23,22 @@ class StockFilterSerializer(serializers.Serializer):
         }
 
 
-class StockOutputSerializer(serializers.Serializer):
+class MoverSerializer(serializers.Serializer):
+    """A stock in the market snapshot's movers lists; the detail adds to it."""
+
     code = serializers.CharField()
     market = serializers.CharField()
     name_ko = serializers.CharField()
     name_en = serializers.CharField()
-    sector = serializers.CharField()
     last_price = serializers.DecimalField(max_digits=14, decimal_places=2)
-    previous_close = serializers.DecimalField(max_digits=14, decimal_places=2)
     change = serializers.DecimalField(max_digits=14, decimal_places=2)
     change_percent = serializers.DecimalField(max_digits=8, decimal_places=2)
     volume = serializers.IntegerField()
+
+
+class StockOutputSerializer(MoverSerializer):
+    sector = serializers.CharField()
+    previous_close = serializers.DecimalField(max_digits=14, decimal_places=2)
     market_cap = serializers.IntegerField()
     updated_at = serializers.DateTimeField(allow_null=True)
 
@@ -92,17 +97,6 @@ class IndexSerializer(serializers.Serializer):
     change = serializers.DecimalField(max_digits=14, decimal_places=4)
     change_percent = serializers.DecimalField(max_digits=8, decimal_places=2)
     captured_at = serializers.DateTimeField()
-
-
-class MoverSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    market = serializers.CharField()
-    name_ko = serializers.CharField()
-    name_en = serializers.CharField()
-    last_price = serializers.DecimalField(max_digits=14, decimal_places=2)
-    change = serializers.DecimalField(max_digits=14, decimal_places=2)
-    change_percent = serializers.DecimalField(max_digits=8, decimal_places=2)
-    volume = serializers.IntegerField()
 
 
 class MoversSerializer(serializers.Serializer):

@@ -6,6 +6,8 @@ bench/news_analysis.py, which prints precision and recall.
 
 from __future__ import annotations
 
+from news.analysis import Listing, StockMatcher, sentiment_of
+
 LISTINGS = [
     ("005930", "삼성전자", "Samsung Electronics"),
     ("000660", "SK하이닉스", "SK hynix"),
@@ -49,3 +51,24 @@ LABELLED = [
     ("올기아 캠핑장 개장", set(), "neutral"),
     ("NAVER 주주총회 개최", {"035420"}, "neutral"),
 ]
+
+
+def matcher() -> StockMatcher:
+    return StockMatcher(Listing(*row) for row in LISTINGS)
+
+
+def linking_counts() -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives) of stock linking over LABELLED."""
+    stocks = matcher()
+    true_pos = false_pos = false_neg = 0
+    for text, expected, _ in LABELLED:
+        found = stocks.codes_in(text)
+        true_pos += len(found & expected)
+        false_pos += len(found - expected)
+        false_neg += len(expected - found)
+    return true_pos, false_pos, false_neg
+
+
+def sentiment_accuracy() -> float:
+    right = sum(sentiment_of(text).label == label for text, _, label in LABELLED)
+    return right / len(LABELLED)

@@ -6,30 +6,14 @@ import pytest
 from django.utils import timezone
 
 from news import services
-from news.analysis import Listing, StockMatcher, sentiment_of
 from news.models import Article, FeedSource
-from tests.news.labelled import LABELLED, LISTINGS
+from tests.news.labelled import linking_counts, matcher, sentiment_accuracy
 from tests.stocks.factories import StockFactory
 
 
-def _matcher() -> StockMatcher:
-    return StockMatcher(Listing(*row) for row in LISTINGS)
-
-
 def linking_scores() -> tuple[float, float]:
-    matcher = _matcher()
-    true_pos = false_pos = false_neg = 0
-    for text, expected, _ in LABELLED:
-        found = matcher.codes_in(text)
-        true_pos += len(found & expected)
-        false_pos += len(found - expected)
-        false_neg += len(expected - found)
+    true_pos, false_pos, false_neg = linking_counts()
     return true_pos / (true_pos + false_pos), true_pos / (true_pos + false_neg)
-
-
-def sentiment_accuracy() -> float:
-    right = sum(sentiment_of(text).label == label for text, _, label in LABELLED)
-    return right / len(LABELLED)
 
 
 def test_stock_linking_on_the_labelled_set_is_precise_and_complete():
@@ -53,7 +37,7 @@ def test_sentiment_on_the_labelled_set():
      ("code 1005930 is not 005930?", {"005930"})],
 )  # fmt: skip
 def test_short_names_do_not_hit_inside_other_words(text, codes):
-    assert _matcher().codes_in(text) == codes
+    assert matcher().codes_in(text) == codes
 
 
 @pytest.mark.django_db

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from news import services
 from news.crawler import normalise_url
 from news.models import Article, FeedSource
+from tests.localhttp import LocalHttpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -44,30 +43,8 @@ EUC_KR = """<?xml version="1.0" encoding="EUC-KR"?>
 <pubDate>Fri, 14 Mar 2025 15:40:00 +0900</pubDate></item></channel></rss>""".encode("euc-kr")
 
 
-class FeedServer:
-    """Serves feeds by path; records requests; answers 304 to a matching If-None-Match."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, str]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                server.requests.append({"path": self.path, **dict(self.headers)})
-                status, headers, body = server.answer(self.path, self.headers)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+class FeedServer(LocalHttpServer):
+    """Serves feeds by path; answers 304 to a matching If-None-Match."""
 
     def answer(self, path: str, headers) -> tuple[int, dict[str, str], bytes]:
         xml = {"Content-Type": "application/rss+xml"}
@@ -103,7 +80,7 @@ def feeds(settings) -> Iterator[FeedServer]:
     settings.NEWS_FETCH_MAX_BYTES = 1024 * 1024
     server = FeedServer()
     yield server
-    server.httpd.shutdown()
+    server.close()
 
 
 def _source(feeds: FeedServer, path: str, language: str = "en") -> FeedSource:

@@ -48,4 +48,4 @@ def test_a_crawl_with_new_articles_gets_them_linked_and_scored(worker):  # noqa:
     article = Article.objects.get(url="https://wire.example/news/1")
     assert list(article.stocks.all()) == [samsung]
     assert article.sentiment == "positive"
-    feeds.httpd.shutdown()
+    feeds.close()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -18,6 +16,7 @@ from stocks import services
 from stocks.broadcast import HUBS_KEY
 from stocks.models import BarInterval, MarketIndexSnapshot, PriceBar, Stock
 from stocks.providers import ProviderError, configured_provider
+from tests.localhttp import LocalHttpServer
 from tests.stocks.factories import PriceBarFactory, StockFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,35 +150,19 @@ def test_pruning_removes_old_minute_bars_and_keeps_daily_ones():
 # --- the Yahoo provider behind the guard, against recorded payloads on a local server ----------
 
 
-class _FeedServer:
+class _FeedServer(LocalHttpServer):
     """Serves tests/stocks/payloads/yahoo as Yahoo's chart API; `failing` answers 500 to all."""
 
-    def __init__(self) -> None:
-        self.failing = False
-        self.requests: list[str] = []
-        feed = self
+    failing = False
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                feed.requests.append(self.path)
-                symbol = unquote(urlsplit(self.path).path.rsplit("/", 1)[-1])
-                path = PAYLOADS / f"{symbol}.json"
-                status, body = (200, path.read_bytes()) if path.exists() else (
-                    404, (PAYLOADS / "not_found.json").read_bytes())  # fmt: skip
-                if feed.failing:
-                    status, body = 500, b'{"error": "internal"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    def answer(self, path: str, headers: object) -> tuple[int, dict[str, str], bytes]:
+        symbol = unquote(urlsplit(path).path.rsplit("/", 1)[-1])
+        payload = PAYLOADS / f"{symbol}.json"
+        status, body = (200, payload.read_bytes()) if payload.exists() else (
+            404, (PAYLOADS / "not_found.json").read_bytes())  # fmt: skip
+        if self.failing:
+            status, body = 500, b'{"error": "internal"}'
+        return status, {"Content-Type": "application/json"}, body
 
 
 @pytest.fixture
@@ -189,7 +172,7 @@ def yahoo_feed(settings) -> Iterator[_FeedServer]:
     settings.STOCKS_YAHOO_BASE_URL = feed.url
     settings.STOCKS_PROVIDER_FAILURES_TO_OPEN = 2
     yield feed
-    feed.httpd.shutdown()
+    feed.close()
 
 
 def test_yahoo_quotes_are_stored_from_the_recorded_payloads(listings, yahoo_feed):
@@ -201,7 +184,7 @@ def test_yahoo_quotes_are_stored_from_the_recorded_payloads(listings, yahoo_feed
     assert samsung.last_price == Decimal(str(payload["regularMarketPrice"]))
     assert samsung.previous_close == Decimal(str(payload["chartPreviousClose"]))
     assert samsung.volume == payload["regularMarketVolume"]
-    assert any("/247540.KQ" in path for path in yahoo_feed.requests)
+    assert any("/247540.KQ" in request["path"] for request in yahoo_feed.requests)
     assert services.market_indices_collect() == 3
 
 
