@@ -1,5 +1,8 @@
 """`make bench`: run every benchmark against the real services and rewrite bench/README.md.
 
+`bench/run.py NAME...` (e.g. `news_search`) runs only those and prints their sections; the README
+keeps the last full run's figures.
+
 Benchmarks print side-by-side ratios measured in one run; nothing here is a pass/fail threshold.
 """
 
@@ -20,11 +23,22 @@ from bench import (  # noqa: E402
     cache,
     market_fanout,
     news_analysis,
+    news_search,
     pipelines,
+    portfolio_summary,
     stock_api,
 )
 
-BENCHMARKS = [cache, pipelines, asgi_servers, stock_api, market_fanout, news_analysis]
+BENCHMARKS = [
+    cache,
+    pipelines,
+    asgi_servers,
+    stock_api,
+    market_fanout,
+    news_analysis,
+    news_search,
+    portfolio_summary,
+]
 
 HEADER = """# Benchmarks
 
@@ -35,7 +49,12 @@ Load is generated from a separate process on 127.0.0.1 with a bounded number of 
 """
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    by_name = {module.__name__.removeprefix("bench."): module for module in BENCHMARKS}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; one of: {', '.join(by_name)}")
+        return 2
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -51,9 +70,12 @@ def main() -> int:
         check=True,
     )
     sections = []
-    for module in BENCHMARKS:
+    for module in [by_name[name] for name in names] or BENCHMARKS:
         print(f"running {module.__name__} ...", flush=True)
         sections.append(module.run(env))
+    if names:  # a partial run: printed only, so the README never mixes runs
+        print("\n\n".join(sections))
+        return 0
     machine = (
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}"
@@ -66,4 +88,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -9,19 +9,15 @@ alternate between the two servers so that machine noise hits both.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO
 
 from bench.loadgen import LoadResult, hammer
-from bench.servers import free_port, uvicorn_command
+from bench.servers import UvicornServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,62 +38,6 @@ NAMESPACE = "stocks"
 
 
 # --- servers ------------------------------------------------------------------------------------
-
-
-class _Server:
-    def __init__(self, mode: str, env: dict[str, str]) -> None:
-        self.mode = mode
-        self.port = free_port()
-        self.log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            uvicorn_command(self.port),
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_tail(self, size: int = 3000) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-size:]
-
-    def wait_ready(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"uvicorn ({self.mode}) exited with {self.process.returncode}:\n"
-                    + self.log_tail()
-                )
-            try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(
-            f"uvicorn ({self.mode}) did not answer /healthz in {STARTUP_SECONDS} s:\n"
-            + self.log_tail()
-        )
-
-    def stop(self) -> None:
-        """SIGTERM the server's process group, SIGKILL it if it is still there after 10 s."""
-        try:
-            if self.process.poll() is None:
-                try:
-                    os.killpg(self.process.pid, signal.SIGTERM)
-                    self.process.wait(10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                    self.process.wait(10)
-                except ProcessLookupError:
-                    pass
-        finally:
-            self.log.close()
 
 
 # --- data and checks ----------------------------------------------------------------------------
@@ -142,7 +82,7 @@ def _stock_codes(env: dict[str, str]) -> list[str]:
     return codes
 
 
-def _check(server: _Server, path: str, code: str) -> dict:
+def _check(server: UvicornServer, path: str, code: str) -> dict:
     """One request must be a 200 JSON answer about ``code`` (prices: with bars); else raise."""
     url = server.base + path.format(code=code)
     try:
@@ -222,11 +162,11 @@ def run(env: dict[str, str]) -> str:
     codes = _stock_codes(env)
     before = _namespace_counts(env)
     envs = {"cached": {**env, "CACHE_ENABLED": "1"}, "uncached": {**env, "CACHE_ENABLED": "0"}}
-    servers: dict[str, _Server] = {}
+    servers: dict[str, UvicornServer] = {}
     results: dict[tuple[str, str], list[LoadResult]] = {}
     try:
         for mode in MODES:
-            servers[mode] = _Server(mode, envs[mode])
+            servers[mode] = UvicornServer(mode, envs[mode])
         deadline = time.monotonic() + STARTUP_SECONDS
         for server in servers.values():
             server.wait_ready(deadline)

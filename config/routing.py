@@ -4,11 +4,13 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import re_path
 
+from chat.routing import websocket_urlpatterns as chat_patterns
 from core.consumers import UnknownPathConsumer
 from pipelines.routing import websocket_urlpatterns as pipelines_patterns
 from stocks.routing import websocket_urlpatterns as stocks_patterns
 
 websocket_urlpatterns: list = [
+    *chat_patterns,
     *pipelines_patterns,
     *stocks_patterns,
     # Apps add their routes above this catch-all.

@@ -10,6 +10,9 @@ api_v1_patterns = [
     path("auth/", include("accounts.api.urls")),
     path("pipelines/", include("pipelines.api.urls")),
     path("", include("stocks.api.urls")),
+    path("", include("news.api.urls")),
+    path("", include("portfolio.api.urls")),
+    path("", include("chat.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +25,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("accounts.urls")),
     path("ops/pipelines/", include("pipelines.urls")),
+    path("news/", include("news.urls")),
+    path("portfolio/", include("portfolio.urls")),
     path("", include("stocks.urls")),
 ]
 

@@ -20,6 +20,7 @@ from django.utils.html import strip_tags
 
 USER_AGENT = "InsightStockNewsBot/1.0 (+https://insightstock.example/bot)"
 TITLE_MAX = 500
+URL_MAX = 1000
 SUMMARY_MAX = 2000
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
 
@@ -57,7 +58,8 @@ class FeedFetch:
 
 
 def _plain(text: str, limit: int) -> str:
-    return " ".join(html.unescape(strip_tags(text or "")).split())[:limit]
+    # NUL cannot be stored in PostgreSQL text; a feed may still carry one (`&#0;`).
+    return " ".join(html.unescape(strip_tags(text or "")).replace("\x00", "").split())[:limit]
 
 
 def _published(entry: feedparser.FeedParserDict, fallback: datetime) -> datetime:
@@ -74,13 +76,17 @@ def parse_feed(body: bytes, *, content_type: str, now: datetime) -> FeedFetch:
         return FeedFetch("error", error=f"not a readable RSS/Atom feed: {reason}")
     entries = []
     for entry in parsed.entries:
-        link = entry.get("link") or ""
+        link = (entry.get("link") or "").replace("\x00", "")
         title = _plain(entry.get("title", ""), TITLE_MAX)
-        if not link.startswith(("http://", "https://")) or not title:
-            continue  # nothing to link to, or nothing to show
+        try:
+            url = normalise_url(link)
+        except ValueError:  # e.g. an unbalanced IPv6 bracket
+            continue
+        if not url.startswith(("http://", "https://")) or len(url) > URL_MAX or not title:
+            continue  # nothing (safe) to link to, or nothing to show
         entries.append(
             FeedEntry(
-                url=normalise_url(link),
+                url=url,
                 title=title,
                 summary=_plain(entry.get("summary", ""), SUMMARY_MAX),
                 published_at=min(_published(entry, now), now),  # a future date is a typo

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cachekit.managers import CachingManager
+from core.textsearch import document_vector
 
 
 class Language(models.TextChoices):
@@ -60,6 +63,9 @@ class Article(models.Model):
     # Set once the ai branch has linked stocks and scored sentiment.
     analysed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Title (weight A) and summary (B) tokenised for Korean and English search; see
+    # core.textsearch. Written with the text by news.services, never by hand.
+    search_document = SearchVectorField(null=True, editable=False)
 
     objects = CachingManager()
     cache_lookup_fields = ()
@@ -75,7 +81,11 @@ class Article(models.Model):
                 name="article_unanalysed_idx",
                 condition=models.Q(analysed_at__isnull=True),
             ),
+            GinIndex(fields=["search_document"], name="article_search_idx"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def search_document_of_text(self) -> str:
+        return document_vector([(self.title, "A"), (self.summary, "B")])

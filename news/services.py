@@ -1,21 +1,26 @@
-"""Writes of the news app: crawling feeds into articles (N1)."""
+"""Writes of the news app: crawling feeds into articles (N1), analysing them (L9), pruning old
+ones (N2)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from news.analysis import Listing, StockMatcher, sentiment_of
-from news.crawler import FeedFetch, fetch_feed
+from news.crawler import FeedEntry, FeedFetch, fetch_feed
 from news.models import Article, FeedSource
 from pipelines.services import job_run_now
 from stocks.models import Stock
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,21 +32,34 @@ class CrawlOutcome:
     failed_sources: int
 
 
+def retention_cutoff() -> datetime:
+    """Articles published before this are pruned (N2), so the crawler does not store them."""
+    return timezone.now() - timedelta(days=settings.NEWS_RETENTION_DAYS)
+
+
+def _new_article(source: FeedSource, entry: FeedEntry) -> Article:
+    article = Article(source=source, url=entry.url, title=entry.title, summary=entry.summary,
+                      published_at=entry.published_at, language=source.language)  # fmt: skip
+    article.search_document = article.search_document_of_text()
+    return article
+
+
 def _store(source: FeedSource, fetched: FeedFetch) -> int:
     """Record one source's fetch; returns how many new articles it added."""
     created = 0
+    cutoff = retention_cutoff()
     with transaction.atomic():
         if fetched.status == "ok":
             urls = {entry.url for entry in fetched.entries}
             known = set(Article.objects.filter(url__in=urls).values_list("url", flat=True))
             fresh: dict = {}
             for entry in fetched.entries:  # the first of the feed's copies of a URL wins
-                if entry.url not in known:
+                # Older than the retention age: the weekly clean-up would delete it, and the next
+                # crawl bring it back.
+                if entry.url not in known and entry.published_at >= cutoff:
                     fresh.setdefault(entry.url, entry)
             created = len(Article.objects.bulk_create(
-                [Article(source=source, url=e.url, title=e.title, summary=e.summary,
-                         published_at=e.published_at, language=source.language)
-                 for e in fresh.values()],
+                [_new_article(source, entry) for entry in fresh.values()],
                 ignore_conflicts=True,  # another crawl stored the same URL meanwhile
             ))  # fmt: skip
         if fetched.status != "error":
@@ -76,15 +94,19 @@ def feeds_crawl(
         ]  # fmt: skip
         for done, (source, future) in enumerate(futures, start=1):
             fetched = future.result()
+            try:
+                new_articles += _store(source, fetched)
+            except DatabaseError as exc:  # what the feed held could not be stored
+                logger.warning("news: storing feed %s failed: %s", source.name, exc)
+                fetched = FeedFetch("error", error=f"could not store: {type(exc).__name__}")
+                _store(source, fetched)
             failed += fetched.status == "error"
-            new_articles += _store(source, fetched)
             if progress is not None:
                 progress(int(done * 100 / len(futures)), f"{source.name}: {fetched.status}")
     if new_articles:
-        # New articles are analysed at once on the ai branch, not at its next sweep. Its
-        # dependency, this crawl, holds its lock until it ends: the analysis waits for it and
-        # uses its outcome instead of crawling again.
-        job_run_now(name="news.analyse_articles")
+        # New articles are analysed at once on the ai branch, not at its next sweep. They are
+        # committed already, so the analysis needs no crawl of its own first.
+        job_run_now(name="news.analyse_articles", include_dependencies=False)
     return CrawlOutcome(len(sources), new_articles, failed)
 
 
@@ -122,3 +144,47 @@ def articles_analyse(*, limit: int | None = None) -> int:
             Article.stocks.through.objects.bulk_create(links, ignore_conflicts=True)
         analysed += len(batch)
     return analysed
+
+
+def article_save(*, article: Article, changed_fields: Iterable[str] | None = None) -> Article:
+    """Save a new article, or staff's edit of one (``changed_fields``), keeping its search
+    document in step with its text."""
+    if article.pk is None or changed_fields is None:
+        article.search_document = article.search_document_of_text()
+        article.save()
+        return article
+    fields = set(changed_fields) & {field.name for field in Article._meta.concrete_fields}
+    if fields & {"title", "summary"}:
+        article.search_document = article.search_document_of_text()
+        fields.add("search_document")
+    if fields:
+        article.save(update_fields=sorted(fields))
+    return article
+
+
+def articles_prune(*, older_than_days: int, batch_size: int) -> int:
+    """Delete articles published more than ``older_than_days`` ago, ``batch_size`` at a time
+    (N2), each batch its own short transaction. Returns how many were deleted."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    article_table = Article._meta.db_table
+    link_table = Article.stocks.through._meta.db_table
+    deleted = 0
+    # Raw batches, links and articles in one statement: the ORM's delete() would load every
+    # article to send post_delete signals, one cache invalidation each.
+    sql = (
+        f"WITH doomed AS (SELECT id FROM {article_table} WHERE published_at < %s "  # noqa: S608
+        f"  ORDER BY published_at LIMIT %s FOR UPDATE SKIP LOCKED), "
+        f"links AS (DELETE FROM {link_table} WHERE article_id IN (SELECT id FROM doomed)) "
+        f"DELETE FROM {article_table} WHERE id IN (SELECT id FROM doomed)"
+    )
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [cutoff, batch_size])
+            batch = cursor.rowcount
+            if batch:
+                Article.objects.invalidate_all()
+        deleted += batch
+        if batch < batch_size:
+            return deleted

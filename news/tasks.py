@@ -1,6 +1,8 @@
-"""The news app's jobs: the feed crawl (data branch)."""
+"""The news app's jobs: the feed crawl (data), the analysis (ai), the weekly clean-up."""
 
 from __future__ import annotations
+
+from django.conf import settings
 
 from news import services
 from pipelines.registry import job
@@ -40,3 +42,20 @@ def crawl_feeds(run: RunContext) -> None:
 def analyse_articles(run: RunContext) -> None:
     """Link new articles to the stocks they mention and score their sentiment (L9)."""
     run.progress(100, f"{services.articles_analyse()} articles analysed")
+
+
+@job(
+    name="news.prune_old_articles",
+    branch="cleanup",
+    cron="0 2 * * 0",  # Sundays 02:00, in the catalogue's default zone, Asia/Seoul
+    max_retries=1,
+    soft_time_limit_seconds=1800,
+    time_limit_seconds=2000,
+)
+def prune_old_articles(run: RunContext) -> None:
+    """Delete articles older than NEWS_RETENTION_DAYS (90), in batches (N2)."""
+    deleted = services.articles_prune(
+        older_than_days=settings.NEWS_RETENTION_DAYS,
+        batch_size=settings.NEWS_PRUNE_BATCH_SIZE,
+    )
+    run.progress(100, f"deleted {deleted} articles older than {settings.NEWS_RETENTION_DAYS} days")

@@ -69,14 +69,19 @@ def _latest_outcome(job: Job, *, excluding: JobRun) -> str | None:
     return latest.status if latest else None
 
 
+def _wait_while_running(job: Job, *, poll_seconds: float = 0.2) -> None:
+    """Return once no run of ``job`` holds its lock, or after its hard time limit."""
+    deadline = time.monotonic() + job.time_limit_seconds
+    while state_redis().exists(_lock_key(job)) and time.monotonic() < deadline:
+        time.sleep(poll_seconds)
+
+
 def _run_dependency(dependency: Job, parent: JobRun, *, worker: str, ttl_seconds: int) -> str:
     """Run a dependency inline; if it is already running elsewhere, wait for that run instead."""
     run = services.job_run_create(job=dependency, trigger=JobRun.Trigger.DEPENDENCY, parent=parent)
     token = _acquire(dependency, ttl_seconds=ttl_seconds)
     if token is None:
-        deadline = time.monotonic() + dependency.time_limit_seconds
-        while state_redis().exists(_lock_key(dependency)) and time.monotonic() < deadline:
-            time.sleep(0.5)
+        _wait_while_running(dependency)
         outcome = _latest_outcome(dependency, excluding=run)
         services.job_run_finish(
             run=run,
@@ -157,6 +162,9 @@ def _dependencies_outcome(
             outcome = _run_dependency(dependency, run, worker=worker, ttl_seconds=ttl_seconds)
         elif dependency_name in job.depends_on:
             # A branch run already ran it just before: go on only if its latest run succeeded.
+            # A run of it may still be finishing, e.g. the crawl that queued this very analysis:
+            # its outcome is the one that counts, so wait for it rather than fail and retry.
+            _wait_while_running(dependency)
             outcome = _latest_outcome(dependency, excluding=run)
         else:
             continue

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from stocks.models import MarketIndexSnapshot, PriceBar, Stock
+from stocks.models import MarketIndexSnapshot, PriceBar, Stock, StockSplit
 
 
 @admin.register(Stock)
@@ -42,3 +42,18 @@ class MarketIndexSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(StockSplit)
+class StockSplitAdmin(admin.ModelAdmin):
+    """Staff record splits; every portfolio holding the stock is re-derived after the save."""
+
+    list_display = ("stock", "effective_on", "old_shares", "new_shares")
+    search_fields = ("stock__code", "stock__name_ko", "stock__name_en")
+    raw_id_fields = ("stock",)
+    list_select_related = ("stock",)
+
+    def get_readonly_fields(self, request: object, obj: StockSplit | None = None) -> tuple:
+        # Moving a split to another stock would leave the first stock's holdings split: delete
+        # it and record a new one instead.
+        return ("stock",) if obj is not None else ()

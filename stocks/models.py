@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cachekit.managers import CachingManager
@@ -156,3 +158,38 @@ class StockView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} viewed {self.stock_id}"
+
+
+class StockSplit(models.Model):
+    """A split (or reverse split) of one stock: from ``effective_on`` on, every ``old_shares``
+    shares are ``new_shares`` (a 50-for-1 split is old 1, new 50)."""
+
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="splits")
+    effective_on = models.DateField(_("effective on"))
+    old_shares = models.PositiveIntegerField(_("old shares"))
+    new_shares = models.PositiveIntegerField(_("new shares"))
+
+    objects = CachingManager()
+    cache_lookup_fields = ("stock_id",)
+
+    class Meta:
+        ordering = ["stock", "effective_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["stock", "effective_on"], name="split_unique_day"),
+            models.CheckConstraint(
+                condition=models.Q(old_shares__gt=0, new_shares__gt=0)
+                & ~models.Q(old_shares=models.F("new_shares")),
+                name="split_ratio_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stock_id} {self.old_shares}:{self.new_shares} on {self.effective_on}"
+
+    def clean(self) -> None:
+        # Holdings are re-derived when a split is recorded; one recorded ahead of its day would
+        # not be applied to them when the day comes.
+        if self.effective_on and self.effective_on > timezone.localdate():
+            raise ValidationError({"effective_on": _("Record a split on or after its day.")})
+        if self.old_shares and self.old_shares == self.new_shares:
+            raise ValidationError({"new_shares": _("A split changes the number of shares.")})

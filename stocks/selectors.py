@@ -248,3 +248,17 @@ def hottest_stock_codes(*, count: int) -> list[str]:
             if code not in codes:
                 codes.append(code)
     return codes[:count]
+
+
+@cached(namespace="stocks", ttl="stock_detail", depends_on=lambda: [AnyRow(Stock)])
+def quote_board() -> dict[int, dict[str, Any]]:
+    """Every stock's newest quote and listing by stock id, one cache entry: what portfolio
+    valuations price from (P1), no older than a stock detail's TTL and dropped when quotes
+    change."""
+    return {
+        row["id"]: row
+        for row in Stock.objects.values(
+            "id", "code", "market", "name_ko", "name_en", "sector", "last_price",
+            "previous_close", "updated_at",
+        )
+    }  # fmt: skip

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.http import NotFoundWithReason
 from stocks import selectors, services
 from stocks.forms import StockFilterForm
+from stocks.panels import stock_panels_for
 
 STOCKS_PER_PAGE = 30
 
@@ -77,5 +78,6 @@ def stock_detail(request: HttpRequest, code: str) -> HttpResponse:
             "periods": selectors.PERIODS,
             "simulated": settings.STOCKS_PROVIDER == "simulated",
             "recently_viewed": _recently_viewed(request),
+            "panels": stock_panels_for(request, code),
         },
     )

@@ -78,6 +78,7 @@ class FeedServer(LocalHttpServer):
 def feeds(settings) -> Iterator[FeedServer]:
     settings.NEWS_FETCH_TIMEOUT_SECONDS = 1
     settings.NEWS_FETCH_MAX_BYTES = 1024 * 1024
+    settings.NEWS_RETENTION_DAYS = 36500  # these recorded feeds date from March 2025
     server = FeedServer()
     yield server
     server.close()
@@ -181,3 +182,31 @@ def test_crawl_news_command_crawls_the_named_source_with_progress(feeds):
     assert [r["path"] for r in feeds.requests] == ["/atom"]
     with pytest.raises(CommandError, match="no feed source"):
         call_command("crawl_news", "--source", "nowhere", stdout=out)
+
+
+NUL_RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>t</title><link>https://nul.example/</link><description>d</description>
+<item><title>bad &#0; title</title><link>https://nul.example/a</link>
+<description>x&#0;y</description><pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item>
+</channel></rss>"""
+
+
+class NulFeedServer(FeedServer):
+    def answer(self, path: str, headers) -> tuple[int, dict[str, str], bytes]:
+        if path == "/nul":
+            return 200, {"Content-Type": "application/rss+xml"}, NUL_RSS
+        return super().answer(path, headers)
+
+
+def test_a_nul_character_in_a_feed_is_dropped_and_harms_no_other_feed(settings):
+    settings.NEWS_RETENTION_DAYS = 36500
+    feeds = NulFeedServer()
+    try:
+        FeedSource.objects.create(name="a-nul", url=f"{feeds.url}/nul", language="en")
+        FeedSource.objects.create(name="b-rss", url=f"{feeds.url}/rss", language="en")
+        outcome = services.feeds_crawl()
+    finally:
+        feeds.close()
+    assert (outcome.new_articles, outcome.failed_sources) == (3, 0)
+    bad = Article.objects.get(url="https://nul.example/a")
+    assert (bad.title, bad.summary) == ("bad title", "xy")

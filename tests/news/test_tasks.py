@@ -25,7 +25,8 @@ def test_jobs_are_declared_on_their_branches():
     assert JOBS["news.analyse_articles"].depends_on == ("news.crawl_feeds",)
 
 
-def test_a_crawl_with_new_articles_gets_them_linked_and_scored(worker):  # noqa: F811
+def test_a_crawl_with_new_articles_gets_them_linked_and_scored(worker, settings):  # noqa: F811
+    settings.NEWS_RETENTION_DAYS = 36500  # the recorded feed dates from March 2025
     samsung = StockFactory(code="005930", name_ko="삼성전자", name_en="Samsung Electronics")
     feeds = FeedServer()
     _source(feeds, "/rss")

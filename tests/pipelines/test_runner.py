@@ -223,3 +223,30 @@ def test_a_dependency_already_running_elsewhere_is_waited_for_not_failed(declare
     assert CALLS == ["source", "consumer"]  # the source ran once, not twice at once
     waited = JobRun.objects.get(job="t.source", trigger="dependency")
     assert waited.status == "skipped" and "waited for it: succeeded" in waited.error
+
+
+def test_a_run_queued_by_its_still_running_dependency_waits_for_its_outcome(declare, worker):
+    # The news crawl queues the analysis (dependencies checked, not re-run) before the crawl's
+    # own run is recorded as finished; the analysis must not fail on "has not run" and retry.
+    @declare("t.producer", branch="data")
+    def producer(run):
+        services.job_run_now(name="t.follower", include_dependencies=False)
+        CALLS.append("producer")
+        GATE.wait(10)
+
+    @declare("t.follower", branch="ai", depends_on=["t.producer"], max_retries=0)
+    def follower(run):
+        CALLS.append("follower")
+
+    worker()
+    producer_run = services.job_run_now(name="t.producer")
+    wait_for(producer_run, statuses={"running"})
+    time.sleep(1)  # the follower was queued and is waiting on the running producer
+    assert not JobRun.objects.filter(job="t.follower", finished_at__isnull=False).exists()
+    GATE.set()
+
+    follower_run = wait_for(JobRun.objects.filter(job="t.follower").get())
+
+    assert wait_for(producer_run).status == "succeeded"
+    assert follower_run.status == "succeeded"
+    assert CALLS == ["producer", "follower"]

@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import TypeVar
 
-import pytest
 from django.utils import timezone
 
 from stocks import services
 from stocks.models import BarInterval, MarketIndexSnapshot
+from tests.browser import in_thread, require_chromium
 from tests.stocks.factories import PriceBarFactory, StockFactory
 
-CHROMIUM = "/usr/bin/chromium"
-T = TypeVar("T")
+require_chromium()
 
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("INSIGHTSTOCK_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is required here (INSIGHTSTOCK_REQUIRE_BROWSER is set)")
-    pytest.skip(
-        f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (install Debian's chromium package)",
-        allow_module_level=True,
-    )
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def in_thread(function: Callable[[], T]) -> T:
-    """Run ORM code while Playwright's event loop owns this thread (Django refuses it there)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function).result()
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
-        browser.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
+from playwright.sync_api import expect  # noqa: E402
 
 
 def test_the_dashboard_moves_by_itself(asgi_server, browser_page):

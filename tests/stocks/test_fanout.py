@@ -33,7 +33,10 @@ def _hub_mailboxes() -> list[broadcast.Mailbox]:
 
 
 async def _subscribe(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
-    socket_ = await session.ws_connect(url, headers={"Origin": "http://127.0.0.1"})
+    # Bounded: a handshake that never completes must fail the test, not hang the suite.
+    socket_ = await asyncio.wait_for(
+        session.ws_connect(url, headers={"Origin": "http://127.0.0.1"}), timeout=60
+    )
     first = await socket_.receive_json(timeout=30)  # the last snapshot, at once
     assert first["type"] == "market"
     return socket_
@@ -65,7 +68,7 @@ def test_every_subscriber_in_every_process_gets_every_snapshot(asgi_server):
             await asyncio.gather(*[s.close() for s in sockets])
             return received
 
-    received = asyncio.run(scenario())
+    received = asyncio.run(asyncio.wait_for(scenario(), timeout=240))
 
     assert len(received) == 2 * SUBSCRIBERS_PER_SERVER
     assert all(numbers == list(range(SNAPSHOTS)) for numbers in received)

@@ -1,0 +1,38 @@
+"""Chat websocket clients for tests: Channels' communicator on the real Redis channel layer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from accounts import services as account_services
+from config.asgi import application
+
+HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"accept-language", b"en")]
+
+
+def access_token(user) -> str:  # noqa: ANN001
+    return account_services.token_pair_issue(user=user).access
+
+
+async def open_socket(user=None, *, token: str | None = None) -> WebsocketCommunicator:  # noqa: ANN001
+    if user is not None:
+        token = await sync_to_async(access_token)(user)
+    path = "/ws/chat/" + (f"?token={token}" if token else "")
+    communicator = WebsocketCommunicator(application, path, headers=HEADERS)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def next_event(communicator: WebsocketCommunicator, kind: str, timeout: float = 5) -> dict:
+    """The next event of ``kind`` (heartbeat pings and other kinds skipped)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        event = json.loads(await communicator.receive_from(timeout=max(left, 0.01)))
+        if event["type"] == kind:
+            return event

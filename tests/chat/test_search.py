@@ -1,0 +1,131 @@
+"""Message search (H8) and popular terms (H13), through the API, on real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from chat import selectors, services
+from chat.models import RoomKind
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+SEARCH = "/api/v1/chat/search/"
+
+
+@pytest.fixture
+def alice():
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def room(alice):
+    return services.room_create(creator=alice, name="삼성전자 토론방")
+
+
+@pytest.fixture
+def client(alice) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(alice)
+    return client
+
+
+def say(room, user, text: str):  # noqa: ANN001, ANN201
+    return services.message_send(room=room, sender=user, content=text)
+
+
+def found(client: APIClient, q: str, **params: object) -> list[int]:
+    response = client.get(SEARCH, {"q": q, **params})
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+@pytest.mark.parametrize("q", ["삼성", "주가", "삼성전자", "급등"])
+def test_korean_words_are_found_inside_longer_words_with_particles(client, room, alice, q):
+    message = say(room, alice, "삼성전자 주가가 급등했다")
+    say(room, alice, "현대차는 보합")
+    assert found(client, q) == [message.pk]
+
+
+def test_a_word_with_a_particle_attached_is_found_by_the_bare_word(client, room, alice):
+    message = say(room, alice, "삼성전자가 실적을 발표했다")
+    assert found(client, "삼성전자") == [message.pk]
+
+
+def test_english_is_found_in_any_case_and_every_word_is_required(client, room, alice):
+    message = say(room, alice, "Memory CHIP prices are rising")
+    say(room, alice, "Chip stocks fell")
+    assert found(client, "memory chip") == [message.pk]
+    assert found(client, "MEMORY") == [message.pk]
+
+
+def test_only_rooms_the_user_belongs_to_are_searched(client, room, alice):
+    bob = UserFactory()
+    elsewhere = services.room_create(creator=bob, name="private", kind=RoomKind.PRIVATE)
+    say(elsewhere, bob, "반도체 비밀 이야기")
+    mine = say(room, alice, "반도체 업황")
+    assert found(client, "반도체") == [mine.pk]
+    response = client.get(SEARCH, {"q": "반도체", "room": elsewhere.pk})
+    assert response.status_code == 404  # as if the room did not exist
+
+
+def test_results_rank_by_relevance_then_recency_and_page(client, room, alice):
+    older = say(room, alice, "배터리 배터리 배터리 수주")
+    once = say(room, alice, "배터리 수주 소식")
+    newer_once = say(room, alice, "새 배터리 공장")
+    ids = found(client, "배터리")
+    assert ids[0] == older.pk  # three mentions
+    assert ids[1:] == [newer_once.pk, once.pk]  # then newest first
+
+    page = client.get(SEARCH, {"q": "배터리", "limit": 2, "offset": 0}).json()
+    assert (page["total"], page["has_more"], len(page["results"])) == (3, True, 2)
+    last = client.get(SEARCH, {"q": "배터리", "limit": 2, "offset": 2}).json()
+    assert (last["has_more"], [r["id"] for r in last["results"]]) == (False, [once.pk])
+
+
+@pytest.mark.parametrize("q", ["", "a", "!!", "삼"])
+def test_a_query_under_two_letters_is_a_400(client, room, q):
+    response = client.get(SEARCH, {"q": q})
+    assert response.status_code == 400
+    assert "q" in response.json()
+
+
+def test_deleted_messages_are_not_found_and_edits_are(client, room, alice):
+    gone = say(room, alice, "삭제할 반도체 메시지")
+    edited = say(room, alice, "오타 메시지")
+    services.message_delete(message=gone, deleter=alice)
+    services.message_edit(message=edited, editor=alice, content="고친 반도체 메시지")
+    assert found(client, "반도체") == [edited.pk]
+    assert found(client, "오타") == []
+
+
+def test_snippets_escape_the_content_and_mark_the_match(client, room, alice):
+    say(room, alice, "<script>alert(1)</script> 삼성전자 상승")
+    (row,) = client.get(SEARCH, {"q": "삼성"}).json()["results"]
+    assert row["snippet"] == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>삼성</mark>전자 상승"
+
+
+def test_anonymous_search_is_refused(room):
+    assert APIClient().get(SEARCH, {"q": "삼성"}).status_code == 401
+
+
+def test_popular_terms_count_searches_most_first(client, room):
+    for q in ["반도체", "반도체", "Samsung", "samsung ", "반도체"]:
+        client.get(SEARCH, {"q": q})
+    client.get(SEARCH, {"q": "a"})  # refused: not counted
+    response = APIClient().get("/api/v1/search/popular/")
+    assert response.json() == [{"term": "반도체", "count": 3}, {"term": "samsung", "count": 2}]
+
+
+@pytest.mark.django_db(transaction=True)  # the cache stores only outside a pending transaction
+def test_a_new_message_drops_cached_search_results(django_assert_num_queries):
+    alice = UserFactory()
+    room = services.room_create(creator=alice, name="general")
+    say(room, alice, "코스피 상승")
+    assert selectors.message_search(alice.pk, "코스피")["total"] == 1
+    with django_assert_num_queries(0):
+        selectors.message_search(alice.pk, "코스피")
+
+    say(room, alice, "코스피 하락")
+
+    assert selectors.message_search(alice.pk, "코스피")["total"] == 2
