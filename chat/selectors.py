@@ -102,9 +102,18 @@ def popular_search_terms() -> list[dict[str, Any]]:
             for term, count in counts.most_common(settings.CHAT_POPULAR_TERMS)]  # fmt: skip
 
 
+@cached(namespace="chat", ttl="chat_rooms", depends_on=lambda user_id: [
+    Row(Membership, user_id=user_id)])  # fmt: skip
+def room_ids_of(user_id: int) -> list[int]:
+    """The ids of the rooms the user belongs to."""
+    return list(Membership.objects.filter(user_id=user_id).values_list("room_id", flat=True))
+
+
 def _rooms_depend_on(user_id: int, **_: object) -> list:
-    # Unread counts and last messages move with every message of the user's rooms.
-    return [Row(Membership, user_id=user_id), AnyRow(Message), AnyRow(Room)]
+    # Unread counts and last messages move with the messages of the user's own rooms only: a
+    # message elsewhere leaves this list cached.
+    rooms = [Row(Message, room_id=room_id) for room_id in room_ids_of(user_id)]
+    return [Row(Membership, user_id=user_id), AnyRow(Room), *rooms]
 
 
 @cached(namespace="chat", ttl="chat_rooms", depends_on=_rooms_depend_on)
@@ -239,3 +248,16 @@ def members_payload(memberships: list[Membership]) -> list[dict[str, Any]]:
          "is_online": m.user_id in online}
         for m in memberships
     ]  # fmt: skip
+
+
+def public_rooms_to_join(user_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """Public rooms the user is not in, the busiest first (one query)."""
+    rooms = (
+        Room.objects.filter(kind=RoomKind.PUBLIC)
+        .exclude(memberships__user_id=user_id)
+        .annotate(member_count=Count("memberships"))
+        .select_related("stock")
+        .order_by("-member_count", "name", "id")[:limit]
+    )
+    return [{"id": room.pk, "name": room.name, "members": room.member_count,
+             "stock": room.stock.code if room.stock_id else None} for room in rooms]  # fmt: skip

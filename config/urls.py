@@ -27,6 +27,7 @@ urlpatterns = [
     path("ops/pipelines/", include("pipelines.urls")),
     path("news/", include("news.urls")),
     path("portfolio/", include("portfolio.urls")),
+    path("chat/", include("chat.urls")),
     path("", include("stocks.urls")),
 ]
 

@@ -36,15 +36,28 @@ def in_thread(function: Callable[[], T]) -> T:
 
 
 @pytest.fixture
-def browser_page() -> Iterator:
+def browser_pages() -> Iterator[Callable[..., object]]:
+    """A factory of pages, each in its own browser context (its own cookies: another person).
+    Any JavaScript error on any of them fails the test."""
     from playwright.sync_api import sync_playwright
 
+    errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
+
+        def new_page(locale: str = "en-US", width: int = 1280, height: int = 900) -> object:
+            context = browser.new_context(
+                locale=locale, viewport={"width": width, "height": height}
+            )
+            page = context.new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            return page
+
+        yield new_page
         browser.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def browser_page(browser_pages: Callable[..., object]) -> object:
+    return browser_pages()

@@ -24,7 +24,7 @@ from config.env import redis_url_for_db
 from core.logging import RateLimitedWarningFilter
 from core.redis import state_redis
 from tests.accounts.factories import UserFactory
-from tests.browser import browser_page  # noqa: F401 - the browser tests' fixture
+from tests.browser import browser_page, browser_pages  # noqa: F401 - the browser tests' fixtures
 
 PASSWORD = "correct horse battery staple"
 

@@ -40,17 +40,21 @@ def test_rooms_list_unread_counts_and_last_messages_newest_first():
 
 
 @pytest.mark.django_db(transaction=True)  # the cache stores only outside a pending transaction
-def test_the_room_list_is_two_queries_whatever_the_rooms_then_cached_until_a_message(
+def test_the_room_list_is_constant_queries_then_cached_until_a_message_in_ones_rooms(
     django_assert_num_queries,
 ):
-    alice = UserFactory()
+    alice, bob = UserFactory(), UserFactory()
     rooms = [services.room_create(creator=alice, name=f"room {n}") for n in range(6)]
+    elsewhere = services.room_create(creator=bob, name="not alice's")
     for room in rooms:
         services.message_send(room=room, sender=alice, content="hello")
     client = client_for(alice)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # her room ids, the rooms with counts, last messages
         assert len(client.get(ROOMS).json()) == 6
     with django_assert_num_queries(0):
+        client.get(ROOMS)
+    services.message_send(room=elsewhere, sender=bob, content="chatter elsewhere")
+    with django_assert_num_queries(0):  # a room she is not in leaves her list cached
         client.get(ROOMS)
     services.message_send(room=rooms[0], sender=alice, content="new")
     assert client.get(ROOMS).json()[0]["last_message"]["content"] == "new"

@@ -1,0 +1,34 @@
+"""The chat page (/chat/, /chat/<room>/): the user's rooms with unread badges, public rooms to
+join, one room's live view and message search. The page is served with the room list; history,
+sending and search go through the API, live events through /ws/chat/ (static/js/chat.js)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from chat import selectors
+from core.http import NotFoundWithReason
+
+
+@login_required
+@require_GET
+def chat_page(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
+    rooms = selectors.room_list_for(request.user.pk)
+    active, is_member = None, False
+    if room_id is not None:
+        found = selectors.room_readable_by(request.user.pk, room_id)
+        if found is None:
+            raise NotFoundWithReason(_("There is no room with this number that you may read."))
+        active, is_member = found[0], found[1] is not None
+    elif rooms:
+        active, is_member = selectors.room_readable_by(request.user.pk, rooms[0]["id"])[0], True
+    return render(request, "chat/chat.html", {
+        "rooms": rooms,
+        "public_rooms": selectors.public_rooms_to_join(request.user.pk),
+        "active": active,
+        "is_member": is_member,
+    })  # fmt: skip
