@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.tokens import AccessTokenInvalid, access_token_decode
-from chat import presence, services
+from chat import presence, selectors, services
 from chat.models import Membership, Room
 from chat.realtime import room_group, user_group
 from core.throttling import rate_limit_hit
@@ -225,10 +225,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(room_id, int) or isinstance(room_id, bool) or room_id < 1:
             self._error(_("room_id must be a room's id."))
             return None
-        room = await database_sync_to_async(Room.objects.filter(pk=room_id).first)()
-        if room is None:
+        # A private room the user is not in answers as a missing one: ids are not probed.
+        found = await database_sync_to_async(selectors.room_readable_by)(self.user.pk, room_id)
+        if found is None:
             self._error(_("There is no room with this id."))
-        return room
+            return None
+        return found[0]
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         self._queue({"type": "pong"})

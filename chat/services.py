@@ -47,9 +47,11 @@ def room_join(*, room: Room, user: User) -> Membership:
     latest = Message.objects.filter(room=room).order_by("-id").values_list("pk", flat=True)
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(
-                room=room, user=user, last_read_message_id=latest.first()
-            )
+            membership = Membership.objects.create(room=room, user=user)
+            # Read after the insert, in its transaction: a message committed in between is
+            # then either counted read here or sent after the joiner was in the room.
+            membership.last_read_message_id = latest.first()
+            membership.save(update_fields=["last_read_message"])
             user_sockets_send(user_id=user.pk, message={"type": "chat.follow", "room_id": room.pk})
             joined = {"type": "user_joined", "room_id": room.pk, "user": user_payload(user)}
             chat_event_send(room_id=room.pk, event=joined)
@@ -96,8 +98,6 @@ def message_send(
     """Store a message from a member of the room. Raises PermissionDenied for a non-member and
     ValidationError for bad content or a reply to a message of another room."""
     content = _content_checked(content)
-    if not Membership.objects.filter(room=room, user=sender).exists():
-        raise PermissionDenied(_("Join the room to write in it."))
     reply_to = None
     if reply_to_id is not None:
         reply_to = Message.objects.filter(pk=reply_to_id, room=room).first()
@@ -106,6 +106,9 @@ def message_send(
     message = Message(room=room, sender=sender, content=content, reply_to=reply_to)
     message.search_document = message.search_document_of_content()
     with transaction.atomic():
+        # Locked, so a leave that commits meanwhile cannot let a former member write.
+        if not Membership.objects.select_for_update().filter(room=room, user=sender).exists():
+            raise PermissionDenied(_("Join the room to write in it."))
         message.save()
         event = {"type": "new_message", "message": message_payload(message)}
         chat_event_send(room_id=room.pk, event=event)

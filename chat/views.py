@@ -25,7 +25,10 @@ def chat_page(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
             raise NotFoundWithReason(_("There is no room with this number that you may read."))
         active, is_member = found[0], found[1] is not None
     elif rooms:
-        active, is_member = selectors.room_readable_by(request.user.pk, rooms[0]["id"])[0], True
+        # The list may be a moment stale (a room just left): then no room is opened.
+        found = selectors.room_readable_by(request.user.pk, rooms[0]["id"])
+        if found is not None:
+            active, is_member = found[0], found[1] is not None
     return render(request, "chat/chat.html", {
         "rooms": rooms,
         "public_rooms": selectors.public_rooms_to_join(request.user.pk),

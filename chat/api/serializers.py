@@ -16,7 +16,9 @@ class SearchQuerySerializer(serializers.Serializer):
         required=False, min_value=1, max_value=settings.CHAT_SEARCH_MAX_LIMIT,
         default=settings.CHAT_SEARCH_LIMIT,
     )  # fmt: skip
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=10_000, default=0)
+    offset = serializers.IntegerField(
+        required=False, min_value=0, max_value=settings.CHAT_SEARCH_CANDIDATES, default=0
+    )
 
     def validate_q(self, value: str) -> str:
         if searchable_chars(value) < settings.CHAT_SEARCH_MIN_CHARS:
@@ -42,8 +44,13 @@ class SearchResultSerializer(serializers.Serializer):
 
 class SearchPageSerializer(serializers.Serializer):
     results = SearchResultSerializer(many=True)
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(
+        help_text="Matches, counted up to CHAT_SEARCH_CANDIDATES (1000): see total_is_exact"
+    )
     has_more = serializers.BooleanField()
+    total_is_exact = serializers.BooleanField(
+        help_text="False when there are more matches than counted; the newest are searched"
+    )
 
 
 class PopularTermSerializer(serializers.Serializer):

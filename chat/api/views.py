@@ -74,13 +74,6 @@ class PopularTermsView(APIView):
         return Response(PopularTermSerializer(selectors.popular_search_terms(), many=True).data)
 
 
-def _room_or_404(room_id: int) -> Room:
-    room = Room.objects.filter(pk=room_id).first()
-    if room is None:
-        raise NotFound("There is no room with this id.")
-    return room
-
-
 def _room_row(request: Request, room: Room) -> dict:
     """The room as the user's room list shows it."""
     rows = [r for r in selectors.room_list_for(request.user.pk) if r["id"] == room.pk]
@@ -117,7 +110,8 @@ class RoomListView(APIView):
 class RoomJoinView(APIView):
     @extend_schema(request=None, responses={200: RoomOutputSerializer})
     def post(self, request: Request, room_id: int) -> Response:
-        room = _room_or_404(room_id)
+        # A private room one is not in is a 404, as if it did not exist: ids are not probed.
+        room, _membership = _readable_room(request, room_id)
         try:
             services.room_join(room=room, user=request.user)
         except DjangoPermissionDenied as exc:
@@ -128,7 +122,7 @@ class RoomJoinView(APIView):
 class RoomLeaveView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, room_id: int) -> Response:
-        room = _room_or_404(room_id)
+        room, _membership = _readable_room(request, room_id)
         if not services.room_leave(room=room, user=request.user):
             raise NotFound("You are not a member of this room.")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -225,7 +219,7 @@ class RoomMessagesView(APIView):
 
 class MessageDetailView(APIView):
     def _message(self, request: Request, room_id: int, message_id: int) -> Message:
-        room, _membership = _readable_room(request, room_id)
+        room = _member_room(request, room_id)  # a former member's messages stay as they are
         message = Message.objects.select_related("sender").filter(pk=message_id, room=room).first()
         if message is None:
             raise NotFound("There is no message with this id in this room.")

@@ -8,6 +8,9 @@ CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=2000)
 CHAT_SEARCH_MIN_CHARS = env.int("CHAT_SEARCH_MIN_CHARS", default=2)
 CHAT_SEARCH_LIMIT = env.int("CHAT_SEARCH_LIMIT", default=20)
 CHAT_SEARCH_MAX_LIMIT = env.int("CHAT_SEARCH_MAX_LIMIT", default=100)
+# Relevance ranks the newest this many matches, and the total counts up to this many (then
+# `total_is_exact` is false): the cost of a search is bounded whatever the word's frequency.
+CHAT_SEARCH_CANDIDATES = env.int("CHAT_SEARCH_CANDIDATES", default=1000)
 CHAT_POPULAR_TERMS = env.int("CHAT_POPULAR_TERMS", default=10)
 # Popular terms are counted per day and summed over this many days.
 CHAT_POPULAR_DAYS = env.int("CHAT_POPULAR_DAYS", default=7)

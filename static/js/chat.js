@@ -54,6 +54,7 @@
   let olderUrl = null;
   let replyTo = null;
   let socket = null;
+  let welcomed = false;
 
   // --- API -------------------------------------------------------------------------------
 
@@ -139,10 +140,14 @@
         // must keep backing off.
         attempts = 0;
         setStatus(T.live, true);
-        if (roomId) {
-          if (!isMember) break;
-          refreshNewest(); // whatever was missed while away
+        if (roomId && welcomed) {
+          // Back after a drop: start the room again from its newest page, so nothing missed
+          // is skipped (older pages stay reachable through "Earlier messages").
+          messages.clear();
+          list.replaceChildren();
+          refreshNewest();
         }
+        welcomed = true;
         refreshRooms();
         break;
       }
@@ -331,7 +336,7 @@
     setTimeout(() => item.classList.remove("highlight"), 2000);
   }
 
-  async function loadPage(url, { atEnd }) {
+  async function loadPage(url) {
     const page = await call("GET", url);
     // Oldest first, so replies find the message they quote.
     for (const message of [...page.results].reverse()) upsert(message);
@@ -341,8 +346,8 @@
   async function refreshNewest() {
     if (!roomId) return;
     try {
-      const page = await loadPage(`${api}rooms/${roomId}/messages/`, { atEnd: true });
-      if (olderUrl === null && messages.size <= page.results.length) {
+      const page = await loadPage(`${api}rooms/${roomId}/messages/`);
+      if (messages.size <= page.results.length) { // the first page of a fresh list
         olderUrl = page.next;
         olderButton.hidden = !olderUrl;
       }
@@ -356,7 +361,8 @@
   olderButton && olderButton.addEventListener("click", async () => {
     if (!olderUrl) return;
     const height = list.scrollHeight;
-    const page = await loadPage(olderUrl, { atEnd: false });
+    let page;
+    try { page = await loadPage(olderUrl); } catch (e) { showError(e.message); return; }
     olderUrl = page.next;
     olderButton.hidden = !olderUrl;
     list.scrollTop = list.scrollHeight - height; // keep the reader's place
@@ -369,17 +375,28 @@
     if (countsTimer) return;
     countsTimer = setTimeout(async () => {
       countsTimer = null;
-      try { await loadPage(`${api}rooms/${roomId}/messages/`, { atEnd: true }); } catch (e) { /* next event retries */ }
+      try { await loadPage(`${api}rooms/${roomId}/messages/`); } catch (e) { /* the next event retries */ }
     }, 1000);
   }
 
+  // Reads are sent at most every READ_EVERY_MS, for the newest message seen: a busy room must
+  // not spend the user's frame budget, nor tell every member of every single read.
+  const READ_EVERY_MS = 2000;
   let lastRead = 0;
+  let readWanted = 0;
+  let readTimer = null;
   function markRead(messageId) {
-    if (!isMember || messageId <= lastRead || document.hidden) return;
-    lastRead = messageId;
-    if (!sendFrame({ type: "read", room_id: roomId, message_id: messageId })) {
-      call("POST", `${api}rooms/${roomId}/read/`, { message_id: messageId }).catch(() => {});
-    }
+    if (!isMember || document.hidden) return;
+    readWanted = Math.max(readWanted, messageId);
+    if (readTimer || readWanted <= lastRead) return;
+    readTimer = setTimeout(() => {
+      readTimer = null;
+      if (readWanted <= lastRead) return;
+      lastRead = readWanted;
+      if (!sendFrame({ type: "read", room_id: roomId, message_id: lastRead })) {
+        call("POST", `${api}rooms/${roomId}/read/`, { message_id: lastRead }).catch(() => {});
+      }
+    }, lastRead ? READ_EVERY_MS : 0);
   }
 
   document.addEventListener("visibilitychange", () => {

@@ -67,9 +67,18 @@ def test_two_people_chat_live_with_replies_badges_search_and_a_lost_connection(
     reply = alice.get_by_test_id("messages").locator(".chat-message").last
     expect(reply.locator(".chat-text")).to_have_text("정말요? 주가는 어디까지?", timeout=10_000)
     expect(reply.locator(".reply-quote")).to_contain_text("삼성전자가 급등")
-    # Bob has read Alice's message: her copy's unread count goes from 1 to none.
-    own = alice.locator(".chat-message.own").last
-    expect(own.locator(".chat-unread")).to_have_count(0, timeout=10_000)
+
+    # While Bob is in another room, Alice's new message waits for one reader; when he comes
+    # back and reads it, her count goes.
+    bob.goto(f"{server.http_url}/chat/{side_id}/")
+    expect(bob.get_by_test_id("chat-status")).to_have_text("live", timeout=15_000)
+    alice.get_by_label("Message", exact=True).fill("다들 읽으셨나요?")
+    alice.get_by_test_id("send").click()
+    waiting = alice.locator(".chat-message.own").last.locator(".chat-unread")
+    expect(waiting).to_have_text("1", timeout=10_000)
+    bob.goto(f"{server.http_url}/chat/{general_id}/")
+    expect(bob.get_by_test_id("messages")).to_contain_text("다들 읽으셨나요?")
+    expect(waiting).to_have_count(0, timeout=10_000)
 
     def bob_writes_in_the_other_room() -> None:
         sender = User.objects.get(username="bob")

@@ -56,9 +56,14 @@ async def test_private_rooms_cannot_be_joined_and_non_members_cannot_write():
     room = await sync_to_async(services.room_create)(creator=alice, name="secret",
                                                      kind=RoomKind.PRIVATE)  # fmt: skip
     b = await open_socket(bob)
-    await b.send_json_to({"type": "join_room", "room_id": room.pk})
-    assert "invitation" in (await next_event(b, "error"))["message"]
-    await b.send_json_to({"type": "send_message", "room_id": room.pk, "content": "hi"})
+    # An outsider cannot tell a private room from a missing one: no probing of ids.
+    for frame in ({"type": "join_room", "room_id": room.pk},
+                  {"type": "send_message", "room_id": room.pk, "content": "hi"},
+                  {"type": "join_room", "room_id": 10**9}):  # fmt: skip
+        await b.send_json_to(frame)
+        assert (await next_event(b, "error"))["message"] == "There is no room with this id."
+    public = await sync_to_async(services.room_create)(creator=alice, name="open")
+    await b.send_json_to({"type": "send_message", "room_id": public.pk, "content": "hi"})
     assert "Join the room" in (await next_event(b, "error"))["message"]
     assert not await sync_to_async(Message.objects.exists)()
     await b.disconnect()
@@ -164,7 +169,7 @@ async def test_websocket_errors_are_in_korean_without_an_accept_language():
     await communicator.connect()
     await communicator.send_json_to({"type": "join_room", "room_id": room.pk})
     refused = await next_event(communicator, "error")
-    assert refused["message"] == "초대받아야 들어갈 수 있는 방입니다."
+    assert refused["message"] == "이 번호의 방이 없습니다."
     await communicator.disconnect()
 
 

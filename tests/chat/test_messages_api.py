@@ -134,6 +134,10 @@ def test_send_edit_and_soft_delete_own_messages_only(room_of_three):
     assert as_alice.patch(detail, {"content": "back"}, format="json").status_code == 400
     history = as_bob.get(messages_url(room)).json()["results"]
     assert [m["id"] for m in history][-1] == message_id  # its place in the history stays
+    bobs = reply.json()["id"]
+    services.room_leave(room=room, user=bob)  # a former member's messages stay as they are
+    gone = as_bob.patch(f"{messages_url(room)}{bobs}/", {"content": "x"}, format="json")
+    assert gone.status_code == 403
 
 
 @pytest.mark.django_db
@@ -288,3 +292,14 @@ async def test_joining_through_the_api_makes_open_sockets_follow_the_room():
     else:
         raise AssertionError("the socket never followed the room it joined through the API")
     await socket.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_deleted_senders_messages_still_count_who_has_not_read_them(room_of_three):
+    room, alice, bob, carol = room_of_three
+    message = send(room, bob, "bye")
+    bob.delete()  # the message stays, with no sender
+    rows = client_for(alice).get(messages_url(room)).json()["results"]
+    counted = next(m for m in rows if m["id"] == message.pk)
+    assert counted["sender"] is None
+    assert (counted["read_count"], counted["unread_count"]) == (0, 2)  # alice and carol

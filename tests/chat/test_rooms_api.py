@@ -89,9 +89,12 @@ def test_bad_rooms_are_400s_naming_the_field(body, field):
 
 
 @pytest.mark.django_db
-def test_private_rooms_cannot_be_joined_and_missing_ones_are_404():
+def test_private_rooms_are_404s_to_outsiders_like_missing_ones():
     alice = UserFactory()
     room = services.room_create(creator=alice, name="secret", kind=RoomKind.PRIVATE)
-    assert client_for(UserFactory()).post(f"{ROOMS}{room.pk}/join/").status_code == 403
-    assert client_for(UserFactory()).post(f"{ROOMS}999999/join/").status_code == 404
+    outsider = client_for(UserFactory())
+    for path in (f"{ROOMS}{room.pk}/join/", f"{ROOMS}{room.pk}/leave/", f"{ROOMS}999999/join/"):
+        response = outsider.post(path)
+        assert response.status_code == 404
+        assert response.json()["detail"] == "There is no room with this id that you may read."
     assert APIClient().get(ROOMS).status_code == 401

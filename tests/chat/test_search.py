@@ -129,3 +129,20 @@ def test_a_new_message_drops_cached_search_results(django_assert_num_queries):
     say(room, alice, "코스피 하락")
 
     assert selectors.message_search(alice.pk, "코스피")["total"] == 2
+
+
+def test_a_common_word_ranks_only_the_newest_matches_and_says_its_total_is_a_floor(
+    client, room, alice, settings
+):
+    settings.CHAT_SEARCH_CANDIDATES = 3
+    sent = [say(room, alice, f"반도체 소식 {n}").pk for n in range(5)]
+
+    first = client.get(SEARCH, {"q": "반도체", "limit": 2}).json()
+    assert (first["total"], first["total_is_exact"], first["has_more"]) == (3, False, True)
+    rest = client.get(SEARCH, {"q": "반도체", "limit": 2, "offset": 2}).json()
+    assert rest["has_more"] is False
+    ids = [r["id"] for r in first["results"] + rest["results"]]
+    assert sorted(ids) == sorted(sent[-3:])  # the newest three, none older
+    say(room, alice, "HBM 수주")
+    few = client.get(SEARCH, {"q": "HBM"}).json()
+    assert (few["total"], few["total_is_exact"]) == (1, True)
