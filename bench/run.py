@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT))
 from bench import (  # noqa: E402
     asgi_servers,
     cache,
+    chat_search,
     market_fanout,
+    media_variants,
     news_analysis,
     news_search,
     pipelines,
@@ -38,6 +40,8 @@ BENCHMARKS = [
     news_analysis,
     news_search,
     portfolio_summary,
+    chat_search,
+    media_variants,
 ]
 
 HEADER = """# Benchmarks

@@ -4,3 +4,5 @@ from django.apps import AppConfig
 class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "chat"
+    # Images a message carries stay while it does (see media.references).
+    image_references = ["Message.image"]

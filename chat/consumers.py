@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -53,6 +54,14 @@ def _user_from_token(token: str) -> User | None:
     if user is None or user.token_generation != claims.token_generation:
         return None
     return user
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -260,9 +269,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room = await self._room(frame)
         if room is None:
             return
-        content, reply_to = frame.get("content"), frame.get("reply_to")
+        content, reply_to, image = (
+            frame.get("content", ""),
+            frame.get("reply_to"),
+            frame.get("image"),
+        )
         if not isinstance(content, str):
             self._error(_("content must be text."))
+            return
+        if image is not None and not (isinstance(image, str) and _is_uuid(image)):
+            self._error(_("image must be an image's id."))
             return
         if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
             self._error(_("reply_to must be a message's id."))
@@ -277,7 +293,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         # Stored, then sent to the room (this socket included) by the service after commit.
         await database_sync_to_async(services.message_send)(
-            room=room, sender=self.user, content=content, reply_to_id=reply_to
+            room=room, sender=self.user, content=content, reply_to_id=reply_to, image_id=image
         )
 
     async def on_read(self, frame: dict[str, Any]) -> None:

@@ -84,6 +84,11 @@ class Message(models.Model):
     reply_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
     )
+    # An image the sender attached (one of their own uploads; declared in ChatConfig, so the
+    # media clean-up keeps it while the message does).
+    image = models.ForeignKey(
+        "media.Image", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
 from accounts.models import User
 from chat.models import Message
+
+# The on-demand size (MEDIA_ON_DEMAND_SIZES) a chat shows its images at.
+CHAT_IMAGE_SIZE = "400x400"
 
 
 def user_payload(user: User) -> dict[str, Any]:
@@ -23,4 +28,12 @@ def message_payload(message: Message) -> dict[str, Any]:
         "created_at": message.created_at,
         "edited_at": message.edited_at,
         "is_deleted": message.deleted_at is not None,
+        "image": None
+        if message.image_id is None or message.deleted_at is not None
+        else {
+            "id": message.image_id,
+            "url": reverse(
+                "media:resized", kwargs={"image_id": message.image_id, "size": CHAT_IMAGE_SIZE}
+            ),
+        },
     }

@@ -92,18 +92,37 @@ def _content_checked(content: str) -> str:
     return content
 
 
+def _attached_image(sender: User, image_id: object) -> object:
+    # Through our own foreign key: chat does not import the media app.
+    images = Message._meta.get_field("image").related_model._default_manager
+    image = images.filter(pk=image_id, owner=sender).select_related("blob").first()
+    if image is None:
+        raise ValidationError({"image": _("Attach one of your own images.")})
+    if image.blob.status != "ready":
+        raise ValidationError({"image": _("This image is not ready yet.")})
+    return image
+
+
 def message_send(
-    *, room: Room, sender: User, content: str, reply_to_id: int | None = None
+    *,
+    room: Room,
+    sender: User,
+    content: str,
+    reply_to_id: int | None = None,
+    image_id: object = None,
 ) -> Message:
-    """Store a message from a member of the room. Raises PermissionDenied for a non-member and
+    """Store a message from a member of the room, optionally with one of the sender's ready
+    images (then the text may be empty). Raises PermissionDenied for a non-member and
     ValidationError for bad content or a reply to a message of another room."""
-    content = _content_checked(content)
+    image = _attached_image(sender, image_id) if image_id is not None else None
+    is_image_alone = image is not None and not (content or "").strip()
+    content = "" if is_image_alone else _content_checked(content)
     reply_to = None
     if reply_to_id is not None:
         reply_to = Message.objects.filter(pk=reply_to_id, room=room).first()
         if reply_to is None:
             raise ValidationError({"reply_to": _("There is no such message in this room.")})
-    message = Message(room=room, sender=sender, content=content, reply_to=reply_to)
+    message = Message(room=room, sender=sender, content=content, reply_to=reply_to, image=image)
     message.search_document = message.search_document_of_content()
     with transaction.atomic():
         # Locked, so a leave that commits meanwhile cannot let a former member write.

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from media import views as media_views
 
 api_v1_patterns = [
     path("auth/", include("accounts.api.urls")),
@@ -13,6 +14,7 @@ api_v1_patterns = [
     path("", include("news.api.urls")),
     path("", include("portfolio.api.urls")),
     path("", include("chat.api.urls")),
+    path("", include("media.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +30,8 @@ urlpatterns = [
     path("news/", include("news.urls")),
     path("portfolio/", include("portfolio.urls")),
     path("chat/", include("chat.urls")),
+    path("media/", include("media.urls")),
+    path("media-files/<path:path>", media_views.stored_file, name="media-file"),
     path("", include("stocks.urls")),
 ]
 

@@ -439,6 +439,10 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
                 str(port),
                 "--lifespan",
                 "off",
+                # A websocket task stuck in a blocking channel-layer read can otherwise hold
+                # "waiting for background tasks" on Ctrl-C for ever (seen with channels_redis).
+                "--timeout-graceful-shutdown",
+                "10",
                 "--workers",
                 os.environ.get("WEB_CONCURRENCY", "1"),
             ],

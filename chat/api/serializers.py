@@ -95,6 +95,11 @@ class UserSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
+class MessageImageSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField(help_text="The image at 400x400, rendered on first use")
+
+
 class MessageOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     room_id = serializers.IntegerField()
@@ -104,6 +109,7 @@ class MessageOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     is_deleted = serializers.BooleanField()
+    image = MessageImageSerializer(allow_null=True)
 
 
 class HistoryMessageSerializer(MessageOutputSerializer):
@@ -133,6 +139,9 @@ class MessageInputSerializer(serializers.Serializer):
     content = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=100_000)
     reply_to = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                         max_value=2**62)  # fmt: skip
+    image = serializers.UUIDField(
+        required=False, allow_null=True, help_text="One of your ready images (POST /media/images/)"
+    )
 
 
 class MessageEditSerializer(serializers.Serializer):

@@ -210,6 +210,7 @@ class RoomMessagesView(APIView):
             message = services.message_send(
                 room=room, sender=request.user, content=data.validated_data["content"],
                 reply_to_id=data.validated_data.get("reply_to"),
+                image_id=data.validated_data.get("image"),
             )  # fmt: skip
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
             raise _as_api_error(exc) from exc

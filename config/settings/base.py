@@ -152,6 +152,7 @@ from config.settings.channels import *  # noqa: E402,F403
 from config.settings.chat import *  # noqa: E402,F403
 from config.settings.drf import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
+from config.settings.media import *  # noqa: E402,F403
 from config.settings.news import *  # noqa: E402,F403
 from config.settings.portfolio import *  # noqa: E402,F403
 from config.settings.redis import *  # noqa: E402,F403

@@ -24,7 +24,7 @@
       edit: "수정", remove: "삭제", confirmDelete: "이 메시지를 삭제할까요?",
       edited: "수정됨", joined: (u) => `${u}님이 들어왔습니다.`, left: (u) => `${u}님이 나갔습니다.`,
       noResults: "찾은 메시지가 없습니다.", failed: "요청을 처리하지 못했습니다. 다시 시도해 주세요.",
-      unreadTitle: "읽지 않은 사람 수", editPrompt: "메시지 수정",
+      unreadTitle: "읽지 않은 사람 수", editPrompt: "메시지 수정", uploading: "이미지를 올리는 중…",
     },
     en: {
       connecting: "connecting…", live: "live", reconnecting: (s) => `reconnecting… (in ${s} s)`,
@@ -33,7 +33,7 @@
       edit: "Edit", remove: "Delete", confirmDelete: "Delete this message?",
       edited: "edited", joined: (u) => `${u} joined.`, left: (u) => `${u} left.`,
       noResults: "No messages found.", failed: "That could not be done; please try again.",
-      unreadTitle: "members yet to read it", editPrompt: "Edit message",
+      unreadTitle: "members yet to read it", editPrompt: "Edit message", uploading: "Uploading the image…",
     },
   }[lang];
 
@@ -285,7 +285,12 @@
     }
     const text = Object.assign(document.createElement("p"), { className: "chat-text" + (message.is_deleted ? " deleted" : "") });
     text.textContent = message.is_deleted ? T.deleted : message.content;
-    li.append(text);
+    if (message.content || message.is_deleted || !message.image) li.append(text);
+    if (message.image && !message.is_deleted) {
+      const link = Object.assign(document.createElement("a"), { href: message.image.url, target: "_blank", rel: "noopener" });
+      link.append(Object.assign(document.createElement("img"), { className: "chat-image", src: message.image.url, alt: "", loading: "lazy" }));
+      li.append(link);
+    }
     if (!message.is_deleted && isMember) {
       const actions = Object.assign(document.createElement("div"), { className: "chat-actions" });
       const replyButton = Object.assign(document.createElement("button"), { type: "button", className: "link-button", textContent: message.reply_count ? `${T.reply} (${message.reply_count})` : T.reply });
@@ -463,6 +468,34 @@
     input.value = "";
     replyTo = null;
     replying.hidden = true;
+  });
+
+  // An image: uploaded through the media API, sent once processed (a few seconds at most).
+  document.getElementById("chat-file")?.addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file) return;
+    showError(T.uploading);
+    const body = new FormData();
+    body.append("file", file);
+    try {
+      const response = await fetch("/api/v1/media/images/", {
+        method: "POST", body, credentials: "same-origin", headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+      });
+      let image = await response.json().catch(() => null);
+      if (!response.ok) throw new Error(errorText(image));
+      for (let tries = 0; image.status === "processing" && tries < 40; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        image = await call("GET", `/api/v1/media/images/${image.id}/`);
+      }
+      if (image.status !== "ready") throw new Error(image.failure_reason || T.failed);
+      const frame = { type: "send_message", room_id: roomId, content: input.value.trim(), image: image.id };
+      if (!sendFrame(frame)) await call("POST", `${api}rooms/${roomId}/messages/`, { content: frame.content, image: image.id });
+      input.value = "";
+      showError("");
+    } catch (e) {
+      showError(e.message);
+    }
   });
 
   input?.addEventListener("keydown", (event) => {

@@ -1,0 +1,99 @@
+"""Media API for the mobile apps: upload an image (answered at once, processed on the image
+branch), read one's images with their variant URLs, choose an avatar."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.throttling import rate_limit_hit
+from media import selectors, services
+from media.api.serializers import (
+    AvatarInputSerializer,
+    AvatarOutputSerializer,
+    ImageSerializer,
+    UploadSerializer,
+)
+
+
+def upload_rate_checked(user_id: int) -> None:
+    decision = rate_limit_hit(scope="media-upload", identity=str(user_id),
+                              limit_per_minute=settings.MEDIA_UPLOADS_PER_MINUTE)  # fmt: skip
+    if not decision.is_allowed:
+        raise Throttled(wait=decision.retry_after_seconds)
+
+
+class ImageListView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(responses={200: ImageSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        images = paginator.paginate_queryset(selectors.images_of(request.user.pk), request, self)
+        return paginator.get_paginated_response(
+            ImageSerializer([selectors.image_payload(i) for i in images], many=True).data
+        )
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer},
+                   responses={201: ImageSerializer, 200: ImageSerializer})  # fmt: skip
+    def post(self, request: Request) -> Response:
+        """Upload an image: 201 with status `processing` (or 200 with the image already made
+        of the same bytes); 400 naming `file` for anything that is not an image we take."""
+        data = UploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload_rate_checked(request.user.pk)
+        file = data.validated_data["file"]
+        try:
+            image, created = services.image_upload(
+                owner=request.user, source=file, size_bytes=file.size, name=file.name or ""
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        image = selectors.image_of(user_id=request.user.pk, image_id=image.pk)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(ImageSerializer(selectors.image_payload(image)).data, status=code)
+
+
+class ImageDetailView(APIView):
+    @extend_schema(responses={200: ImageSerializer})
+    def get(self, request: Request, image_id: str) -> Response:
+        image = selectors.image_of(user_id=request.user.pk, image_id=image_id)
+        if image is None:
+            raise NotFound("You have no image with this id.")
+        return Response(ImageSerializer(selectors.image_payload(image)).data)
+
+
+class AvatarView(APIView):
+    @extend_schema(responses={200: AvatarOutputSerializer})
+    def get(self, request: Request) -> Response:
+        image_id = selectors.avatar_image_id(request.user.pk)
+        return Response({"image": image_id, "url": selectors.avatar_url(request.user.pk)})
+
+    @extend_schema(request=AvatarInputSerializer, responses={200: AvatarOutputSerializer})
+    def put(self, request: Request) -> Response:
+        """Show one of your ready images as your avatar (null removes it)."""
+        data = AvatarInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = None
+        if data.validated_data["image"] is not None:
+            image = selectors.image_of(user_id=request.user.pk,
+                                       image_id=data.validated_data["image"])  # fmt: skip
+            if image is None:
+                raise ValidationError({"image": ["You have no image with this id."]})
+        try:
+            services.avatar_set(user=request.user, image=image)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        return Response({"image": image.pk if image else None,
+                         "url": selectors.avatar_url(request.user.pk)})  # fmt: skip
