@@ -53,4 +53,6 @@ def test_a_ready_image_can_become_the_avatar(client, media_root):  # noqa: F811
     assert "Use as avatar" in page and "<img" in page
     client.post("/media/avatar/", {"image": str(image.pk)})
     assert Avatar.objects.get(user=user).image_id == image.pk
+    header = client.get("/news/").content.decode()  # shown in every page's header
+    assert f'class="avatar" src="/media/i/{image.pk}/48x48.webp"' in header
     assert client.post("/media/avatar/", {"image": "not-a-uuid"}).status_code == 404
