@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 from bench import (  # noqa: E402
     asgi_servers,
     cache,
+    chat_fanout,
     chat_search,
     market_fanout,
     media_variants,
@@ -41,6 +42,7 @@ BENCHMARKS = [
     news_search,
     portfolio_summary,
     chat_search,
+    chat_fanout,
     media_variants,
 ]
 

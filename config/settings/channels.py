@@ -16,6 +16,9 @@ CHANNEL_LAYERS = {
                     "address": REDIS_CHANNELS_URL,
                     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
                     "socket_timeout": CHANNELS_REDIS_SOCKET_TIMEOUT_SECONDS,
+                    # redis-py's async pool raises at its cap (100) instead of waiting: a
+                    # thousand sockets dropping at once need more for their group_discards.
+                    "max_connections": 1000,
                 }
             ],
             "prefix": "is:channels",
