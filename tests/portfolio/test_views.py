@@ -541,9 +541,10 @@ def test_pages_are_a_constant_number_of_queries(
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
 
-    # the session, the user, the ownership check, the quote board, the holdings, the fees, the
-    # transactions' count and page, the gains and the dividends by year
-    with django_assert_num_queries(10):
+    # the session, the user, the header's avatar (cached after), the ownership check, the quote
+    # board, the holdings, the fees, the transactions' count and page, the gains and the
+    # dividends by year
+    with django_assert_num_queries(11):
         detail = client.get(detail_url(portfolio))
     # the session, the user, the list, then the holdings and the fees of all portfolios together
     # (the quote board and this portfolio's summary are cached now)
