@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis as redis_client
+from channels.layers import channel_layers
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
@@ -41,6 +42,17 @@ def _clean_redis() -> Iterator[None]:
     get_redis_connection("default").flushdb()
     state_redis().flushdb()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Every test gets its own channel-layer object. A layer receives on one event loop at a
+    time, and a consumer of an earlier test's in-thread server (stopped with its sockets open)
+    can still be waiting in it: the next test's consumer would then fail with "Two event loops
+    are trying to receive() on one channel layer at once"."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
