@@ -29,7 +29,9 @@ def uvicorn_command(
     """One uvicorn process on 127.0.0.1:``port``, as every benchmark runs it."""
     return [
         str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
-        "--lifespan", "off", "--log-level", "warning", "--no-access-log", *extra,
+        "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+        # A socket stuck in the layer's blocking read must not hold the process on SIGTERM.
+        "--timeout-graceful-shutdown", "5", *extra,
     ]  # fmt: skip
 
 

@@ -47,10 +47,6 @@ def _server_env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": urlunsplit(database._replace(path=f"/{connection.settings_dict['NAME']}")),
         "DB_POOL_MIN_SIZE": "1",
-        # A closed socket's consumer can stay stuck in channels_redis' receive (its cancellation
-        # is lost in a blocking BZPOPMIN) until the process gets another message, and uvicorn's
-        # graceful shutdown then waits for it forever: bound the wait.
-        "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": "3",
         "CHAT_MAX_CONNECTIONS_PER_USER": str(settings.CHAT_MAX_CONNECTIONS_PER_USER),
     }
 
