@@ -19,45 +19,26 @@ from accounts import services as account_services
 from portfolio import selectors, services
 from portfolio.models import Holding, Portfolio, RealisedGain, Transaction
 from portfolio.services import TransactionInput
-from stocks.models import Market, Stock
 from tests.accounts.factories import UserFactory
 from tests.portfolio.factories import PortfolioFactory
+from tests.portfolio.helpers import (
+    ALICE_NOTE,
+    ALICE_SECRET,
+    CSV_HEADER,
+    record,
+    record_known_sequence,
+    rows_of,
+)
 from tests.stocks.factories import PriceBarFactory, StockFactory
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/portfolios/"
 OVERALL_URL = f"{BASE}summary/"
-ALICE_SECRET = "alice-secret-plan"
-ALICE_NOTE = "alice-private-note"
-CSV_HEADER = "date,type,stock,quantity,price,fee,note\n"
 
 
 def url(portfolio_id: int, rest: str = "") -> str:
     return f"{BASE}{portfolio_id}/{rest}"
-
-
-def record(
-    portfolio: Portfolio,
-    kind: str,
-    stock: Stock | None,
-    quantity: str | None,
-    price: str | None,
-    day: date,
-    fee: str = "0",
-    note: str = "",
-) -> Transaction:
-    data = TransactionInput(kind, stock, None if quantity is None else D(quantity),
-                            None if price is None else D(price), D(fee), day, note)  # fmt: skip
-    return services.transaction_record(portfolio=portfolio, data=data)
-
-
-def record_known_sequence(portfolio: Portfolio, stock: Stock) -> None:
-    """Buy 10 @1000 (fee 50), buy 30 @2000 (fee 150), sell 15 @2500 (fee 100): 25 shares left
-    costing 43,875; the sale realised 37,400 - 26,325 = 11,075."""
-    record(portfolio, "buy", stock, "10", "1000", date(2024, 3, 4), fee="50")
-    record(portfolio, "buy", stock, "30", "2000", date(2024, 5, 6), fee="150")
-    record(portfolio, "sell", stock, "15", "2500", date(2024, 9, 9), fee="100")
 
 
 def client_for(user) -> APIClient:  # noqa: ANN001
@@ -77,38 +58,9 @@ def error_lines(response) -> list[tuple[int, str]]:  # noqa: ANN001
 
 
 @pytest.fixture
-def samsung() -> Stock:
-    return StockFactory(
-        code="005930", name_ko="삼성전자", name_en="Samsung Electronics", market=Market.KOSPI,
-        sector="Semiconductors", last_price=D(3000), previous_close=D(2900),
-    )  # fmt: skip
-
-
-@pytest.fixture
-def ecopro() -> Stock:
-    return StockFactory(
-        code="247540", name_ko="에코프로비엠", name_en="EcoPro BM", market=Market.KOSDAQ,
-        sector="Batteries", last_price=D(5000), previous_close=D(5100),
-    )  # fmt: skip
-
-
-@pytest.fixture
-def hynix() -> Stock:
-    return StockFactory(
-        code="000660", name_ko="SK하이닉스", name_en="SK hynix", market=Market.KOSPI,
-        sector="Semiconductors", last_price=D(7000), previous_close=D(7000),
-    )  # fmt: skip
-
-
-@pytest.fixture
 def client(user) -> APIClient:  # noqa: ANN001
     """The signed-in user (Bearer token), reading English messages."""
     return client_for(user)
-
-
-@pytest.fixture
-def portfolio(user) -> Portfolio:  # noqa: ANN001
-    return PortfolioFactory(owner=user, name="Main")
 
 
 # --- privacy (P2): every endpoint, every method ---------------------------------------------------
@@ -182,45 +134,6 @@ OWN_CALLS = [
 ]
 PATHS = sorted({call.values[0].path for call in PORTFOLIO_CALLS})
 METHODS = ["get", "post", "put", "patch", "delete", "options"]
-
-
-@dataclass
-class TwoOwners:
-    alice: Any
-    bob: Any
-    alice_portfolio: Portfolio
-    alice_transaction: Transaction
-    bob_portfolio: Portfolio
-    bob_transaction: Transaction
-
-    @property
-    def missing_id(self) -> int:
-        return max(Portfolio.objects.order_by("-pk").first().pk,
-                   Transaction.objects.order_by("-pk").first().pk) + 1000  # fmt: skip
-
-
-def rows_of(owner) -> dict[str, list[dict[str, Any]]]:  # noqa: ANN001
-    """Everything stored for an owner, to show a request changed none of it."""
-    return {
-        "portfolios": list(Portfolio.objects.filter(owner=owner).order_by("pk").values()),
-        "transactions": list(
-            Transaction.objects.filter(portfolio__owner=owner).order_by("pk").values()
-        ),
-        "holdings": list(Holding.objects.filter(portfolio__owner=owner).order_by("pk").values()),
-        "gains": list(RealisedGain.objects.filter(portfolio__owner=owner).order_by("pk").values()),
-    }
-
-
-@pytest.fixture
-def two_owners(samsung) -> TwoOwners:  # noqa: ANN001
-    alice, bob = UserFactory(), UserFactory()
-    alice_portfolio = PortfolioFactory(owner=alice, name=ALICE_SECRET)
-    record(alice_portfolio, "buy", samsung, "10", "1000", date(2024, 1, 2), note=ALICE_NOTE)
-    alice_sale = record(alice_portfolio, "sell", samsung, "4", "1500", date(2024, 2, 2),
-                        note=ALICE_NOTE)  # fmt: skip
-    bob_portfolio = PortfolioFactory(owner=bob, name="Bob's")
-    bob_buy = record(bob_portfolio, "buy", samsung, "3", "1000", date(2024, 1, 5))
-    return TwoOwners(alice, bob, alice_portfolio, alice_sale, bob_portfolio, bob_buy)
 
 
 @pytest.fixture(params=["bearer", "session"])

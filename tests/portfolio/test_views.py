@@ -17,41 +17,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio import services
-from portfolio.models import Holding, Portfolio, RealisedGain, Transaction
+from portfolio.models import Holding, Portfolio, Transaction
 from portfolio.services import TransactionInput
-from stocks.models import Market, Stock
 from tests.accounts.factories import UserFactory
 from tests.portfolio.factories import PortfolioFactory
+from tests.portfolio.helpers import (
+    ALICE_NOTE,
+    ALICE_SECRET,
+    CSV_HEADER,
+    record,
+    record_known_sequence,
+    rows_of,
+)
 from tests.stocks.factories import StockFactory
 
 pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
-ALICE_SECRET = "alice-secret-plan"
-ALICE_NOTE = "alice-private-note"
-CSV_HEADER = "date,type,stock,quantity,price,fee,note\n"
-
-
-def record(
-    portfolio: Portfolio,
-    kind: str,
-    stock: Stock | None,
-    quantity: str,
-    price: str,
-    day: date,
-    fee: str = "0",
-    note: str = "",
-) -> Transaction:
-    data = TransactionInput(kind, stock, D(quantity), D(price), D(fee), day, note)
-    return services.transaction_record(portfolio=portfolio, data=data)
-
-
-def record_known_sequence(portfolio: Portfolio, stock: Stock) -> None:
-    """25 shares left costing 43,875 (75,000 at 3,000); the sale realised 11,075 in 2024."""
-    record(portfolio, "buy", stock, "10", "1000", date(2024, 3, 4), fee="50")
-    record(portfolio, "buy", stock, "30", "2000", date(2024, 5, 6), fee="150")
-    record(portfolio, "sell", stock, "15", "2500", date(2024, 9, 9), fee="100")
 
 
 def text_of(response) -> str:  # noqa: ANN001
@@ -83,32 +66,11 @@ def holding_row(text: str, code: str) -> str:
 
 
 @pytest.fixture
-def samsung() -> Stock:
-    return StockFactory(
-        code="005930", name_ko="삼성전자", name_en="Samsung Electronics", market=Market.KOSPI,
-        sector="Semiconductors", last_price=D(3000), previous_close=D(2900),
-    )  # fmt: skip
-
-
-@pytest.fixture
-def ecopro() -> Stock:
-    return StockFactory(
-        code="247540", name_ko="에코프로비엠", name_en="EcoPro BM", market=Market.KOSDAQ,
-        sector="Batteries", last_price=D(5000), previous_close=D(5100),
-    )  # fmt: skip
-
-
-@pytest.fixture
 def page_client(user) -> Client:  # noqa: ANN001
     """The signed-in user, reading English (pages are Korean by default)."""
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def portfolio(user) -> Portfolio:  # noqa: ANN001
-    return PortfolioFactory(owner=user, name="Main")
 
 
 def detail_url(portfolio: Portfolio) -> str:
@@ -163,45 +125,6 @@ OWN_PAGES = [
 ]
 PATHS = sorted({page.values[0].path for page in PORTFOLIO_PAGES})
 METHODS = ["get", "post", "put", "patch", "delete"]
-
-
-@dataclass
-class TwoOwners:
-    alice: Any
-    bob: Any
-    alice_portfolio: Portfolio
-    alice_transaction: Transaction
-    bob_portfolio: Portfolio
-    bob_transaction: Transaction
-
-    @property
-    def missing_id(self) -> int:
-        return max(Portfolio.objects.order_by("-pk").first().pk,
-                   Transaction.objects.order_by("-pk").first().pk) + 1000  # fmt: skip
-
-
-def rows_of(owner) -> dict[str, list[dict[str, Any]]]:  # noqa: ANN001
-    """Everything stored for an owner, to show a request changed none of it."""
-    return {
-        "portfolios": list(Portfolio.objects.filter(owner=owner).order_by("pk").values()),
-        "transactions": list(
-            Transaction.objects.filter(portfolio__owner=owner).order_by("pk").values()
-        ),
-        "holdings": list(Holding.objects.filter(portfolio__owner=owner).order_by("pk").values()),
-        "gains": list(RealisedGain.objects.filter(portfolio__owner=owner).order_by("pk").values()),
-    }
-
-
-@pytest.fixture
-def two_owners(samsung) -> TwoOwners:  # noqa: ANN001
-    alice, bob = UserFactory(), UserFactory()
-    alice_portfolio = PortfolioFactory(owner=alice, name=ALICE_SECRET)
-    record(alice_portfolio, "buy", samsung, "10", "1000", date(2024, 1, 2), note=ALICE_NOTE)
-    alice_sale = record(alice_portfolio, "sell", samsung, "4", "1500", date(2024, 2, 2),
-                        note=ALICE_NOTE)  # fmt: skip
-    bob_portfolio = PortfolioFactory(owner=bob, name="Bob's")
-    bob_buy = record(bob_portfolio, "buy", samsung, "3", "1000", date(2024, 1, 5))
-    return TwoOwners(alice, bob, alice_portfolio, alice_sale, bob_portfolio, bob_buy)
 
 
 @pytest.fixture
