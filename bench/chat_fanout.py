@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:  # also runnable as `python bench/chat_fanout.py`
 
 from bench.market_fanout import Child, _cpu_seconds, _rss_kib, _wait_listening  # noqa: E402
 from bench.servers import free_port, uvicorn_command  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 ROOMS = 20
 MEMBERS = 50
@@ -76,13 +77,6 @@ CONNECT_CONCURRENCY = 25
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 def _ms(value: float) -> str:

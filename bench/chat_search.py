@@ -52,6 +52,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # also runnable as `python bench/chat_search.py`
+    sys.path.insert(0, str(ROOT))
+
+from bench.stats import timed, timing_summary  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_CHAT_MESSAGES", "1000000"))  # smaller for a quick try
 ROOMS = 200
@@ -540,21 +544,6 @@ def clean() -> dict[str, Any]:
 # --- in-process measurements --------------------------------------------------------------------
 
 
-def _summary(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    return {
-        "median_ms": statistics.median(ordered),
-        "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-        "n": len(ordered),
-    }
-
-
-def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    value = function()
-    return (time.perf_counter() - started) * 1000, value
-
-
 def _ilike_searches() -> tuple[Callable[..., dict[str, Any]], Callable[..., dict[str, Any]]]:
     """The two baselines, shaped as the selector: the user's rooms, not deleted, every word of the
     query `content ILIKE '%word%'` (ANDed, LIKE wildcards in the word escaped), the room and
@@ -746,7 +735,7 @@ def _search() -> list[dict[str, Any]]:
         }
         found, took = {}, 0.0
         for side, function in sides.items():  # untimed: warms the buffers and the plans
-            elapsed, found[side] = _timed(function)
+            elapsed, found[side] = timed(function)
             took += elapsed / 1000
             if len(found[side]["results"]) != min(PAGE_SIZE, found[side]["total"]):
                 raise RuntimeError(f"{side} {q!r}: a short page")
@@ -763,7 +752,7 @@ def _search() -> list[dict[str, Any]]:
         for repeat in range(repeats):
             # Rotating which goes first, so that drift of the machine hits every side alike.
             for side in SIDES[repeat % 3 :] + SIDES[: repeat % 3]:
-                samples[side].append(_timed(sides[side])[0])
+                samples[side].append(timed(sides[side])[0])
         results.append({
             "label": label,
             "q": q,
@@ -773,7 +762,7 @@ def _search() -> list[dict[str, Any]]:
             "gin_matches": gin_matches,
             "count_ilike": exact,
             "count_bounded": found["bounded"]["total"],
-            **{side: _summary(samples[side]) for side in SIDES},
+            **{side: timing_summary(samples[side]) for side in SIDES},
             **{f"plan_{side}": _plans(sides[side]) for side in SIDES},
             "repeats": repeats,
             **(_differences(user_id, q) if gin_matches != exact else {}),

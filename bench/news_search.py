@@ -41,6 +41,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # also runnable as `python bench/news_search.py`
+    sys.path.insert(0, str(ROOT))
+
+from bench.stats import timed, timing_summary  # noqa: E402
+
 LISTINGS_CSV = ROOT / "stocks" / "data" / "krx_listings.csv"
 
 ARTICLES = 50_000
@@ -347,21 +352,6 @@ def clean() -> dict[str, Any]:
 # --- in-process measurements --------------------------------------------------------------------
 
 
-def _summary(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    return {
-        "median_ms": statistics.median(ordered),
-        "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-        "n": len(ordered),
-    }
-
-
-def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    value = function()
-    return (time.perf_counter() - started) * 1000, value
-
-
 def _ilike_queryset(q: str):  # noqa: ANN202
     """The baseline: every whitespace-separated word in the title or the summary, anywhere
     (`icontains` is ILIKE '%word%'); newest first, since ILIKE cannot rank. For one word this is
@@ -420,21 +410,21 @@ def _search() -> list[dict[str, Any]]:
         counts, took = {}, 0.0
         for side, function in sides.items():  # untimed: warms the buffers, plans and the pool
             counts[side] = function()[0]
-            took += _timed(function)[0] / 1000
+            took += timed(function)[0] / 1000
         repeats = max(SEARCH_REPEATS[0], min(SEARCH_REPEATS[1], int(SEARCH_SECONDS / took)))
         samples: dict[str, list[float]] = {side: [] for side in sides}
         for repeat in range(repeats):
             # Alternating which goes first, so that drift of the machine hits both sides alike.
             for side in sides if repeat % 2 == 0 else list(sides)[::-1]:
-                samples[side].append(_timed(sides[side])[0])
+                samples[side].append(timed(sides[side])[0])
         plan = article_search(q=q)[:PAGE_SIZE].explain()
         results.append({
             "label": label,
             "q": q,
             "count_gin": counts["gin"],
             "count_ilike": counts["ilike"],
-            "gin": _summary(samples["gin"]),
-            "ilike": _summary(samples["ilike"]),
+            "gin": timing_summary(samples["gin"]),
+            "ilike": timing_summary(samples["ilike"]),
             "plan": "GIN index" if "article_search_idx" in plan else
                     "seq scan" if "Seq Scan" in plan else "other",
             "repeats": repeats,
@@ -464,7 +454,7 @@ def _pages() -> list[dict[str, Any]]:
         for repeat in range(repeats + 2):
             for enabled in (False, True) if repeat % 2 == 0 else (True, False):
                 with override_settings(CACHEKIT_ENABLED=enabled):
-                    elapsed, page = _timed(lambda: news_page(**kwargs))  # noqa: B023
+                    elapsed, page = timed(lambda: news_page(**kwargs))  # noqa: B023
                 if page["count"] != filled["count"] or len(page["results"]) != PAGE_SIZE:
                     raise RuntimeError(f"news_page(q={q!r}) changed during the run")
                 if repeat >= 2:  # the first two are untimed
@@ -472,8 +462,8 @@ def _pages() -> list[dict[str, Any]]:
         results.append({
             "q": q,
             "count": filled["count"],
-            "uncached": _summary(samples[False]),
-            "cached": _summary(samples[True]),
+            "uncached": timing_summary(samples[False]),
+            "cached": timing_summary(samples[True]),
         })  # fmt: skip
         print(
             f"  news_page(q={q!r}): off {results[-1]['uncached']['median_ms']:.2f} ms, "
@@ -551,7 +541,7 @@ def _api(env: dict[str, str]) -> dict[str, Any]:
             "count": counts[path],
             **{
                 mode: {
-                    **_summary(latencies[(mode, path)]),
+                    **timing_summary(latencies[(mode, path)]),
                     "req_s": statistics.mean(rates[(mode, path)]),
                     "spread": (max(rates[(mode, path)]) - min(rates[(mode, path)]))
                     / max(rates[(mode, path)]),

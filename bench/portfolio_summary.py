@@ -42,6 +42,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # also runnable as `python bench/portfolio_summary.py`
+    sys.path.insert(0, str(ROOT))
+
+from bench.stats import timed, timing_summary  # noqa: E402
+
 LISTINGS_CSV = ROOT / "stocks" / "data" / "krx_listings.csv"
 
 USERNAME = "bench-portfolio-summary"
@@ -299,21 +304,6 @@ def clean(state: dict[str, Any]) -> dict[str, Any]:
 # --- in-process measurements --------------------------------------------------------------------
 
 
-def _summary(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    return {
-        "median_ms": statistics.median(ordered),
-        "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-        "n": len(ordered),
-    }
-
-
-def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    value = function()
-    return (time.perf_counter() - started) * 1000, value
-
-
 def _repeats(took_ms: float, bounds: tuple[int, int], seconds: float) -> int:
     return max(bounds[0], min(bounds[1], int(seconds * 1000 / max(took_ms, 0.001))))
 
@@ -427,29 +417,29 @@ def _summaries(state: dict[str, Any]) -> list[dict[str, Any]]:
                 f"portfolio {pid}: the summary has {len(computed['holdings'])} holdings, or the "
                 "cached one differs from the computed one"
             )
-        took = _timed(call)[0]
+        took = timed(call)[0]
         repeats = _repeats(took, SUMMARY_REPEATS, SUMMARY_SECONDS)
         samples: dict[bool, list[float]] = {False: [], True: []}
         for repeat in range(repeats + 2):
             for enabled in (False, True) if repeat % 2 == 0 else (True, False):
                 with override_settings(CACHEKIT_ENABLED=enabled):
-                    elapsed = _timed(call)[0]
+                    elapsed = timed(call)[0]
                 if repeat >= 2:
                     samples[enabled].append(elapsed)
         cold = []
         with override_settings(CACHEKIT_ENABLED=True):
             for _ in range(COLD_REPEATS):
                 _drop_user_entries(user_id)
-                cold.append(_timed(call)[0])
-        serialise = [_timed(lambda: SummarySerializer(filled).data)[0]  # noqa: B023
+                cold.append(timed(call)[0])
+        serialise = [timed(lambda: SummarySerializer(filled).data)[0]  # noqa: B023
                      for _ in range(SERIALISE_REPEATS + 2)][2:]  # fmt: skip
         results.append({
             "size": portfolio["size"],
             "id": pid,
-            "serialise": _summary(serialise),
-            "uncached": _summary(samples[False]),
-            "cached": _summary(samples[True]),
-            "cold": _summary(cold),
+            "serialise": timing_summary(serialise),
+            "uncached": timing_summary(samples[False]),
+            "cached": timing_summary(samples[True]),
+            "cold": timing_summary(cold),
             "queries": {
                 "uncached": [{"label": _query_label(q["sql"]), "ms": ms, "plan": plan[0],
                               "rows_read": plan[1]}
@@ -513,12 +503,12 @@ def _naive(state: dict[str, Any], summaries: list[dict[str, Any]]) -> list[dict[
 
         totals = call()
         queries = len(_queries(call))
-        repeats = _repeats(_timed(call)[0], NAIVE_REPEATS, NAIVE_SECONDS)
-        samples = [_timed(call)[0] for _ in range(repeats)]
+        repeats = _repeats(timed(call)[0], NAIVE_REPEATS, NAIVE_SECONDS)
+        samples = [timed(call)[0] for _ in range(repeats)]
         same = all(Decimal(ours["totals"][name]) == value for name, value in totals.items())
         results.append({
             "size": portfolio["size"],
-            "replay": _summary(samples),
+            "replay": timing_summary(samples),
             "queries": queries,
             "same_totals": same,
             "totals": {name: str(value) for name, value in totals.items()},
@@ -560,7 +550,7 @@ def _writes(state: dict[str, Any]) -> list[dict[str, Any]]:
                 record_one = functools.partial(
                     services.transaction_record, portfolio=portfolio, data=writes[kind]
                 )
-                elapsed, record = _timed(record_one)
+                elapsed, record = timed(record_one)
                 services.transaction_delete(record=record)
                 if repeat >= 1:  # the first of each is untimed
                     samples[kind].append(elapsed)
@@ -569,8 +559,8 @@ def _writes(state: dict[str, Any]) -> list[dict[str, Any]]:
             "size": portfolio_state["size"],
             "stock": stock.code,
             "stock_transactions": stock_transactions,
-            "appended": _summary(samples["appended"]),
-            "backdated": _summary(samples["backdated"]),
+            "appended": timing_summary(samples["appended"]),
+            "backdated": timing_summary(samples["backdated"]),
             "holdings_unchanged": before == after,
         })  # fmt: skip
         print(
@@ -655,7 +645,7 @@ def _api(env: dict[str, str], state: dict[str, Any]) -> dict[int, dict[str, Any]
     return {
         size: {
             mode: {
-                **_summary(latencies[(mode, size)]),
+                **timing_summary(latencies[(mode, size)]),
                 "req_s": statistics.mean(rates[(mode, size)]),
                 "spread": (max(rates[(mode, size)]) - min(rates[(mode, size)]))
                 / max(rates[(mode, size)]),
