@@ -89,6 +89,23 @@ class _RedisWindowThrottle(BaseThrottle):
         return self._retry_after_seconds or None
 
 
+class UserWriteThrottle(_RedisWindowThrottle):
+    """POSTs of one signed-in user, counted in the Redis window ``scope``, at most the setting
+    ``limit_setting`` per minute. Subclasses name both; other methods are not counted."""
+
+    scope: str
+    limit_setting: str
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if request.method != "POST" or not request.user.is_authenticated:
+            return True
+        return self._refuse_if_over(
+            scope=self.scope,
+            identity=str(request.user.pk),
+            limit_per_minute=getattr(settings, self.limit_setting),
+        )
+
+
 class LoginRateThrottle(_RedisWindowThrottle):
     """Credential endpoints: stricter, per client IP and per username tried."""
 

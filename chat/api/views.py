@@ -8,16 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import (
-    APIException,
     NotFound,
     PermissionDenied,
-    Throttled,
     ValidationError,
 )
 from rest_framework.pagination import PageNumberPagination
@@ -44,7 +39,7 @@ from chat.api.serializers import (
 )
 from chat.models import Membership, Message, Room
 from chat.payloads import message_payload
-from core.throttling import rate_limit_hit
+from core.throttling import UserWriteThrottle
 
 
 class MessageSearchView(APIView):
@@ -83,12 +78,6 @@ def _room_row(request: Request, room: Room) -> dict:
             "role": "member", "unread": 0, "last_message": None}  # fmt: skip
 
 
-def _as_api_error(exc: Exception) -> APIException:
-    if isinstance(exc, DjangoPermissionDenied):
-        return PermissionDenied(" ".join(getattr(exc, "messages", [])) or str(exc))
-    return ValidationError(exc.message_dict)  # type: ignore[attr-defined]
-
-
 class RoomListView(APIView):
     @extend_schema(responses={200: RoomOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -99,10 +88,7 @@ class RoomListView(APIView):
     def post(self, request: Request) -> Response:
         data = RoomInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            room = services.room_create(creator=request.user, **data.validated_data)
-        except DjangoValidationError as exc:
-            raise _as_api_error(exc) from exc
+        room = services.room_create(creator=request.user, **data.validated_data)
         return Response(RoomOutputSerializer(_room_row(request, room)).data,
                         status=status.HTTP_201_CREATED)  # fmt: skip
 
@@ -112,10 +98,7 @@ class RoomJoinView(APIView):
     def post(self, request: Request, room_id: int) -> Response:
         # A private room one is not in is a 404, as if it did not exist: ids are not probed.
         room, _membership = _readable_room(request, room_id)
-        try:
-            services.room_join(room=room, user=request.user)
-        except DjangoPermissionDenied as exc:
-            raise _as_api_error(exc) from exc
+        services.room_join(room=room, user=request.user)
         return Response(RoomOutputSerializer(_room_row(request, room)).data)
 
 
@@ -164,15 +147,15 @@ def _page_link(request: Request, direction: str, message_id: int, limit: int) ->
     return f"{url}?cursor={_cursor_encode(direction, message_id)}&limit={limit}"
 
 
-def _send_rate_checked(request: Request) -> None:
-    # The same budget as the websocket: a user cannot double it by using both.
-    decision = rate_limit_hit(scope="chat-send", identity=str(request.user.pk),
-                              limit_per_minute=settings.CHAT_MESSAGES_PER_MINUTE)  # fmt: skip
-    if not decision.is_allowed:
-        raise Throttled(wait=decision.retry_after_seconds)
+class ChatSendThrottle(UserWriteThrottle):
+    # The websocket's budget too: a user cannot double it by using both.
+    scope = "chat-send"
+    limit_setting = "CHAT_MESSAGES_PER_MINUTE"
 
 
 class RoomMessagesView(APIView):
+    throttle_classes = [ChatSendThrottle]
+
     @extend_schema(parameters=[HistoryQuerySerializer], responses={200: HistoryPageSerializer})
     def get(self, request: Request, room_id: int) -> Response:
         """The room's history, newest first, a page at a time (H11), with each message's reply,
@@ -205,15 +188,11 @@ class RoomMessagesView(APIView):
         room = _member_room(request, room_id)
         data = MessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _send_rate_checked(request)
-        try:
-            message = services.message_send(
-                room=room, sender=request.user, content=data.validated_data["content"],
-                reply_to_id=data.validated_data.get("reply_to"),
-                image_id=data.validated_data.get("image"),
-            )  # fmt: skip
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _as_api_error(exc) from exc
+        message = services.message_send(
+            room=room, sender=request.user, content=data.validated_data["content"],
+            reply_to_id=data.validated_data.get("reply_to"),
+            image_id=data.validated_data.get("image"),
+        )  # fmt: skip
         return Response(MessageOutputSerializer(message_payload(message)).data,
                         status=status.HTTP_201_CREATED)  # fmt: skip
 
@@ -232,12 +211,9 @@ class MessageDetailView(APIView):
         message = self._message(request, room_id, message_id)
         data = MessageEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            message = services.message_edit(
-                message=message, editor=request.user, content=data.validated_data["content"]
-            )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _as_api_error(exc) from exc
+        message = services.message_edit(
+            message=message, editor=request.user, content=data.validated_data["content"]
+        )
         return Response(MessageOutputSerializer(message_payload(message)).data)
 
     @extend_schema(request=None, responses={204: None})
@@ -245,10 +221,7 @@ class MessageDetailView(APIView):
         """Soft-delete one's own message (H14): its place stays, its text goes; the room gets
         `message_deleted`."""
         message = self._message(request, room_id, message_id)
-        try:
-            services.message_delete(message=message, deleter=request.user)
-        except DjangoPermissionDenied as exc:
-            raise _as_api_error(exc) from exc
+        services.message_delete(message=message, deleter=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -259,12 +232,9 @@ class RoomReadView(APIView):
         room = _member_room(request, room_id)
         data = ReadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            newly_read = services.messages_mark_read(
-                room=room, user=request.user, message_id=data.validated_data["message_id"]
-            )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _as_api_error(exc) from exc
+        newly_read = services.messages_mark_read(
+            room=room, user=request.user, message_id=data.validated_data["message_id"]
+        )
         last_read = (
             Membership.objects.filter(room=room, user=request.user)
             .values_list("last_read_message_id", flat=True)

@@ -3,19 +3,16 @@ branch), read one's images with their variant URLs, choose an avatar."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.throttling import rate_limit_hit
+from core.throttling import UserWriteThrottle
 from media import selectors, services
 from media.api.serializers import (
     AvatarInputSerializer,
@@ -25,15 +22,14 @@ from media.api.serializers import (
 )
 
 
-def upload_rate_checked(user_id: int) -> None:
-    decision = rate_limit_hit(scope="media-upload", identity=str(user_id),
-                              limit_per_minute=settings.MEDIA_UPLOADS_PER_MINUTE)  # fmt: skip
-    if not decision.is_allowed:
-        raise Throttled(wait=decision.retry_after_seconds)
+class UploadThrottle(UserWriteThrottle):
+    scope = "media-upload"  # the /media/ page's budget too
+    limit_setting = "MEDIA_UPLOADS_PER_MINUTE"
 
 
 class ImageListView(APIView):
     parser_classes = [MultiPartParser]
+    throttle_classes = [UploadThrottle]
 
     @extend_schema(responses={200: ImageSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -50,14 +46,10 @@ class ImageListView(APIView):
         of the same bytes); 400 naming `file` for anything that is not an image we take."""
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        upload_rate_checked(request.user.pk)
         file = data.validated_data["file"]
-        try:
-            image, created = services.image_upload(
-                owner=request.user, source=file, size_bytes=file.size, name=file.name or ""
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
+        image, created = services.image_upload(
+            owner=request.user, source=file, size_bytes=file.size, name=file.name or ""
+        )
         image = selectors.image_of(user_id=request.user.pk, image_id=image.pk)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(ImageSerializer(selectors.image_payload(image)).data, status=code)
@@ -89,11 +81,6 @@ class AvatarView(APIView):
                                        image_id=data.validated_data["image"])  # fmt: skip
             if image is None:
                 raise ValidationError({"image": ["You have no image with this id."]})
-        try:
-            services.avatar_set(user=request.user, image=image)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
+        services.avatar_set(user=request.user, image=image)
         return Response({"image": image.pk if image else None,
                          "url": selectors.avatar_url(request.user.pk)})  # fmt: skip

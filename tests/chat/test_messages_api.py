@@ -17,7 +17,7 @@ from tests.chat.sockets import next_event, open_socket
 
 
 def client_for(user) -> APIClient:  # noqa: ANN001
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_authenticate(user)
     return client
 
@@ -123,7 +123,9 @@ def test_send_edit_and_soft_delete_own_messages_only(room_of_three):
     assert reply.json()["reply_to"] == message_id
     detail = f"{messages_url(room)}{message_id}/"
 
-    assert as_bob.patch(detail, {"content": "hijacked"}, format="json").status_code == 403
+    hijack = as_bob.patch(detail, {"content": "hijacked"}, format="json")
+    assert hijack.status_code == 403
+    assert hijack.json() == {"detail": "You can edit only your own messages."}
     assert as_bob.delete(detail).status_code == 403
     edited = as_alice.patch(detail, {"content": "삼성전자 상승"}, format="json")
     assert edited.status_code == 200 and edited.json()["edited_at"]
@@ -182,7 +184,8 @@ def test_private_rooms_are_invisible_to_outsiders_and_public_ones_read_only(room
     assert edit.status_code == 404
     # A public room's history may be read before joining; writing needs joining.
     assert outsider.get(messages_url(room)).status_code == 200
-    assert outsider.post(messages_url(room), {"content": "x"}, format="json").status_code == 403
+    refused = outsider.post(messages_url(room), {"content": "x"}, format="json")
+    assert (refused.status_code, refused.json()) == (403, {"detail": "Join the room first."})
 
 
 @pytest.mark.django_db

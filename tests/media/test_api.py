@@ -194,3 +194,14 @@ def test_avatar_and_chat_images_take_only_ones_own_ready_images(media_root):
     assert sent.json()["image"]["url"] == f"/media/i/{mine}/400x400.webp"
     refused = as_alice.post(messages, {"content": "x", "image": theirs}, format="json")
     assert refused.status_code == 400 and "image" in refused.json()
+
+
+@pytest.mark.django_db
+def test_uploads_are_rate_limited_per_user(settings, media_root):
+    settings.MEDIA_UPLOADS_PER_MINUTE = 2
+    client = client_for(UserFactory())
+    samples = corpus.good_samples()
+    codes = [upload(client, samples[n]).status_code for n in range(3)]
+    assert codes == [201, 201, 429]
+    assert Image.objects.count() == 2
+    assert client.get(IMAGES).status_code == 200  # reading is not counted
