@@ -329,9 +329,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await super().dispatch(message)
 
-    async def chat_event(self, message: dict[str, Any]) -> None:
-        self._queue(message["text"])
-
     async def chat_follow(self, message: dict[str, Any]) -> None:
         if not self.closing:
             await self._subscribe(message["room_id"])

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchRank
-from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -169,17 +169,20 @@ def room_list_for(user_id: int) -> list[dict[str, Any]]:
     return rooms
 
 
-def room_readable_by(user_id: int, room_id: int) -> tuple[Room, Membership | None] | None:
-    """The room and the user's membership of it, if the user may read it: members read any room
-    they belong to, anyone reads a public room's history. None otherwise (a 404: a private room
-    is not even known to exist)."""
-    room = Room.objects.filter(pk=room_id).first()
-    if room is None:
+def room_readable_by(user_id: int, room_id: int) -> tuple[Room, bool] | None:
+    """The room and whether the user is a member, if the user may read it: members read any
+    room they belong to, anyone reads a public room's history. None otherwise (a 404: a private
+    room is not even known to exist). One query."""
+    room = (
+        Room.objects.filter(pk=room_id)
+        .annotate(
+            is_member=Exists(Membership.objects.filter(room=OuterRef("pk"), user_id=user_id))
+        )  # fmt: skip
+        .first()
+    )
+    if room is None or (not room.is_member and room.kind != RoomKind.PUBLIC):
         return None
-    membership = Membership.objects.filter(room=room, user_id=user_id).first()
-    if membership is None and room.kind != RoomKind.PUBLIC:
-        return None
-    return room, membership
+    return room, room.is_member
 
 
 def _count_of(queryset: Any, group_field: str) -> Subquery:

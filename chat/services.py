@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -204,10 +205,15 @@ def search_term_record(*, query: str) -> None:
 READ_BATCH_SIZE = 500
 
 
-def messages_mark_read(*, room: Room, user: User, message_id: int) -> int:
+class ReadOutcome(NamedTuple):
+    newly_read: int  # others' messages read by this call
+    last_read_message_id: int  # the membership's, after it
+
+
+def messages_mark_read(*, room: Room, user: User, message_id: int) -> ReadOutcome:
     """Mark everything in the room up to ``message_id`` read by ``user`` (H9): the membership's
     last read message moves forward (never back), and the receipts of the others' messages newly
-    read are written in batches of READ_BATCH_SIZE. Returns how many were new."""
+    read are written in batches of READ_BATCH_SIZE."""
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(room=room, user=user).first()
         if membership is None:
@@ -216,7 +222,7 @@ def messages_mark_read(*, room: Room, user: User, message_id: int) -> int:
             raise ValidationError({"message_id": _("There is no such message in this room.")})
         previous = membership.last_read_message_id or 0
         if message_id <= previous:
-            return 0
+            return ReadOutcome(0, previous)
         newly_read = list(
             Message.objects.filter(room=room, pk__gt=previous, pk__lte=message_id)
             .exclude(sender=user)
@@ -232,4 +238,4 @@ def messages_mark_read(*, room: Room, user: User, message_id: int) -> int:
             event = {"type": "read", "room_id": room.pk, "user_id": user.pk,
                      "message_id": message_id}  # fmt: skip
             chat_event_send(room_id=room.pk, event=event)
-    return len(newly_read)
+    return ReadOutcome(len(newly_read), message_id)

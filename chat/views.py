@@ -19,16 +19,14 @@ from core.http import NotFoundWithReason
 def chat_page(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
     rooms = selectors.room_list_for(request.user.pk)
     active, is_member = None, False
-    if room_id is not None:
-        found = selectors.room_readable_by(request.user.pk, room_id)
-        if found is None:
-            raise NotFoundWithReason(_("There is no room with this number that you may read."))
-        active, is_member = found[0], found[1] is not None
-    elif rooms:
-        # The list may be a moment stale (a room just left): then no room is opened.
-        found = selectors.room_readable_by(request.user.pk, rooms[0]["id"])
-        if found is not None:
-            active, is_member = found[0], found[1] is not None
+    # Without a room asked for, the first listed; the list may be a moment stale and name a
+    # room just left, and then none is opened.
+    shown_id = room_id if room_id is not None else (rooms[0]["id"] if rooms else None)
+    found = selectors.room_readable_by(request.user.pk, shown_id) if shown_id else None
+    if found is not None:
+        active, is_member = found
+    elif room_id is not None:
+        raise NotFoundWithReason(_("There is no room with this number that you may read."))
     return render(request, "chat/chat.html", {
         "rooms": rooms,
         "public_rooms": selectors.public_rooms_to_join(request.user.pk),

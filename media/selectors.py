@@ -97,7 +97,11 @@ def avatar_image_id(user_id: int) -> UUID | None:
         return None
 
 
-def avatar_url(user_id: int, size: str = "96x96") -> str | None:
+# The on-demand size (MEDIA_ON_DEMAND_SIZES) an avatar is linked at.
+AVATAR_SIZE = "96x96"
+
+
+def avatar_url(user_id: int, size: str = AVATAR_SIZE) -> str | None:
     """The user's avatar at an on-demand size, or None."""
     image_id = avatar_image_id(user_id)
     return on_demand_url(image_id, size) if image_id else None

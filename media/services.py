@@ -26,6 +26,7 @@ from accounts.models import User
 from media import processing
 from media.models import Avatar, BlobStatus, Image, ImageBlob, ImageVariant
 from media.references import is_referenced
+from media.selectors import blob_id_for_hash
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def image_upload(
         # Checked before hashing: a huge body is not even read.
         raise ValidationError({"file": _reject_message(size_bytes)})
     sha256 = _sha256(source)
-    blob = ImageBlob.objects.filter(pk=_blob_id_for_hash(sha256)).first()
+    blob = ImageBlob.objects.filter(pk=blob_id_for_hash(sha256)).first()
     created_path = ""
     if blob is None:
         try:
@@ -101,6 +102,7 @@ def image_upload(
             )  # fmt: skip
     finally:
         _storage_delete(created_path)  # a concurrent upload of the same bytes won the race
+    image.blob = blob  # as just read or written: the caller shows its status at once
     return image, created
 
 
@@ -111,12 +113,6 @@ def _reject_message(size_bytes: int) -> str:
         else processing.ImageRejected.too_large(settings.MEDIA_MAX_UPLOAD_BYTES)
     )
     return str(rejected.message)
-
-
-def _blob_id_for_hash(sha256: str) -> int | None:
-    from media.selectors import blob_id_for_hash
-
-    return blob_id_for_hash(sha256)
 
 
 def _queue_processing(blob_id: int) -> None:

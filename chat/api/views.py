@@ -37,7 +37,7 @@ from chat.api.serializers import (
     SearchPageSerializer,
     SearchQuerySerializer,
 )
-from chat.models import Membership, Message, Room
+from chat.models import Message, Room
 from chat.payloads import message_payload
 from core.throttling import UserWriteThrottle
 
@@ -50,8 +50,7 @@ class MessageSearchView(APIView):
         data = query.validated_data
         room_id = data.get("room")
         if (
-            room_id is not None
-            and not Membership.objects.filter(user=request.user, room_id=room_id).exists()
+            room_id is not None and room_id not in selectors.room_ids_of(request.user.pk)  # cached
         ):
             raise NotFound("You are not a member of a room with this id.")
         services.search_term_record(query=data["q"])
@@ -97,7 +96,7 @@ class RoomJoinView(APIView):
     @extend_schema(request=None, responses={200: RoomOutputSerializer})
     def post(self, request: Request, room_id: int) -> Response:
         # A private room one is not in is a 404, as if it did not exist: ids are not probed.
-        room, _membership = _readable_room(request, room_id)
+        room, _is_member = _readable_room(request, room_id)
         services.room_join(room=room, user=request.user)
         return Response(RoomOutputSerializer(_room_row(request, room)).data)
 
@@ -105,13 +104,13 @@ class RoomJoinView(APIView):
 class RoomLeaveView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, room_id: int) -> Response:
-        room, _membership = _readable_room(request, room_id)
+        room, _is_member = _readable_room(request, room_id)
         if not services.room_leave(room=room, user=request.user):
             raise NotFound("You are not a member of this room.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _readable_room(request: Request, room_id: int) -> tuple[Room, Membership | None]:
+def _readable_room(request: Request, room_id: int) -> tuple[Room, bool]:
     found = selectors.room_readable_by(request.user.pk, room_id)
     if found is None:
         raise NotFound("There is no room with this id that you may read.")
@@ -119,8 +118,8 @@ def _readable_room(request: Request, room_id: int) -> tuple[Room, Membership | N
 
 
 def _member_room(request: Request, room_id: int) -> Room:
-    room, membership = _readable_room(request, room_id)
-    if membership is None:
+    room, is_member = _readable_room(request, room_id)
+    if not is_member:
         raise PermissionDenied("Join the room first.")
     return room
 
@@ -160,7 +159,7 @@ class RoomMessagesView(APIView):
     def get(self, request: Request, room_id: int) -> Response:
         """The room's history, newest first, a page at a time (H11), with each message's reply,
         read and unread counts (H9). Members read their rooms; anyone reads a public room."""
-        room, _membership = _readable_room(request, room_id)
+        room, _is_member = _readable_room(request, room_id)
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
@@ -232,15 +231,10 @@ class RoomReadView(APIView):
         room = _member_room(request, room_id)
         data = ReadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        newly_read = services.messages_mark_read(
+        outcome = services.messages_mark_read(
             room=room, user=request.user, message_id=data.validated_data["message_id"]
         )
-        last_read = (
-            Membership.objects.filter(room=room, user=request.user)
-            .values_list("last_read_message_id", flat=True)
-            .first()
-        )
-        return Response({"newly_read": newly_read, "last_read_message_id": last_read})
+        return Response(outcome._asdict())
 
 
 class MembersPagination(PageNumberPagination):
@@ -253,7 +247,7 @@ class RoomMembersView(APIView):
     @extend_schema(responses={200: MemberSerializer(many=True)})
     def get(self, request: Request, room_id: int) -> Response:
         """The room's members, owners first, with who is online now (H4)."""
-        room, _membership = _readable_room(request, room_id)
+        room, _is_member = _readable_room(request, room_id)
         paginator = MembersPagination()
         memberships = paginator.paginate_queryset(selectors.room_members(room.pk), request, self)
         return paginator.get_paginated_response(

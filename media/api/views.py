@@ -50,7 +50,6 @@ class ImageListView(APIView):
         image, created = services.image_upload(
             owner=request.user, source=file, size_bytes=file.size, name=file.name or ""
         )
-        image = selectors.image_of(user_id=request.user.pk, image_id=image.pk)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(ImageSerializer(selectors.image_payload(image)).data, status=code)
 
@@ -68,7 +67,8 @@ class AvatarView(APIView):
     @extend_schema(responses={200: AvatarOutputSerializer})
     def get(self, request: Request) -> Response:
         image_id = selectors.avatar_image_id(request.user.pk)
-        return Response({"image": image_id, "url": selectors.avatar_url(request.user.pk)})
+        url = selectors.on_demand_url(image_id, selectors.AVATAR_SIZE) if image_id else None
+        return Response({"image": image_id, "url": url})
 
     @extend_schema(request=AvatarInputSerializer, responses={200: AvatarOutputSerializer})
     def put(self, request: Request) -> Response:
@@ -82,5 +82,5 @@ class AvatarView(APIView):
             if image is None:
                 raise ValidationError({"image": ["You have no image with this id."]})
         services.avatar_set(user=request.user, image=image)
-        return Response({"image": image.pk if image else None,
-                         "url": selectors.avatar_url(request.user.pk)})  # fmt: skip
+        url = selectors.on_demand_url(image.pk, selectors.AVATAR_SIZE) if image else None
+        return Response({"image": image.pk if image else None, "url": url})
