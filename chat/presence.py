@@ -36,8 +36,7 @@ def connection_open(*, user_id: int, channel_name: str) -> list[str]:
         pipe.zadd(_user_key(user_id), {channel_name: time.time()})
         pipe.expire(_user_key(user_id), _ttl())
         pipe.zrange(_user_key(user_id), 0, -1)
-        *_, members = pipe.execute()
-        names = [m.decode() if isinstance(m, bytes) else m for m in members]
+        *_, names = pipe.execute()
         alive = redis.mget([_socket_key(name) for name in names])
         gone = [name for name, value in zip(names, alive, strict=True) if value is None]
         if gone:

@@ -110,7 +110,7 @@ def popular_search_terms() -> list[dict[str, Any]]:
             pipe.zrevrange(search_term_key(f"{day:%Y%m%d}"), 0, 99, withscores=True)
         for ranked in pipe.execute():
             for term, score in ranked:
-                counts[term.decode() if isinstance(term, bytes) else term] += int(score)
+                counts[term] += int(score)
     except RedisError:
         return []
     return [{"term": term, "count": count}

@@ -46,10 +46,14 @@ def _clean_redis() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> Iterator[None]:
-    """Every test gets its own channel-layer object. A layer receives on one event loop at a
-    time, and a consumer of an earlier test's in-thread server (stopped with its sockets open)
-    can still be waiting in it: the next test's consumer would then fail with "Two event loops
-    are trying to receive() on one channel layer at once"."""
+    """Every test starts with an empty channel layer, so groups of an earlier test do not get
+    this test's events, and with its own channel-layer object. A layer receives on one event
+    loop at a time, and a consumer of an earlier test's in-thread server (stopped with its
+    sockets open) can still be waiting in it: the next test's consumer would then fail with
+    "Two event loops are trying to receive() on one channel layer at once"."""
+    client = redis_client.Redis.from_url(settings.REDIS_CHANNELS_URL)
+    client.flushdb()
+    client.close()
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()

@@ -187,11 +187,7 @@
       upsert({ ...message, reply_count: 0, read_count: 0, unread_count: null });
       scrollToEnd();
       markRead(message.id);
-      if (message.reply_to && messages.has(message.reply_to)) {
-        const parent = messages.get(message.reply_to);
-        parent.reply_count = (parent.reply_count || 0) + 1;
-      }
-      scheduleCountsRefresh();
+      scheduleCountsRefresh(); // reply and read counts come with the page, from the server
     }
     updateRoomRow(message);
   }

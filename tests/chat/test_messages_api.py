@@ -8,18 +8,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from chat import services
 from chat.models import Membership, Message, ReadReceipt, RoomKind
 from tests.accounts.factories import UserFactory
 from tests.chat.sockets import next_event, open_socket
-
-
-def client_for(user) -> APIClient:  # noqa: ANN001
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_authenticate(user)
-    return client
+from tests.clients import api_client_for
 
 
 def messages_url(room) -> str:  # noqa: ANN001
@@ -43,7 +37,7 @@ def send(room, user, text, reply_to=None):  # noqa: ANN001, ANN201
 def test_history_pages_newest_first_by_cursor_both_ways(room_of_three):
     room, alice, bob, _ = room_of_three
     sent = [send(room, alice if n % 2 else bob, f"message {n}").pk for n in range(7)]
-    client = client_for(alice)
+    client = api_client_for(alice)
 
     first = client.get(messages_url(room), {"limit": 3}).json()
     assert [m["id"] for m in first["results"]] == sent[:-4:-1]
@@ -64,7 +58,7 @@ def test_history_pages_newest_first_by_cursor_both_ways(room_of_three):
 )
 def test_bad_cursor_or_limit_is_a_400_naming_it(room_of_three, params):
     room, alice, *_ = room_of_three
-    response = client_for(alice).get(messages_url(room), params)
+    response = api_client_for(alice).get(messages_url(room), params)
     assert response.status_code == 400
     assert set(response.json()) & {"cursor", "limit"}
 
@@ -78,7 +72,7 @@ def test_reply_read_and_unread_counts_per_message(room_of_three):
     services.message_delete(message=gone, deleter=carol)
     services.messages_mark_read(room=room, user=bob, message_id=question.pk)
 
-    rows = {m["id"]: m for m in client_for(alice).get(messages_url(room)).json()["results"]}
+    rows = {m["id"]: m for m in api_client_for(alice).get(messages_url(room)).json()["results"]}
 
     assert rows[question.pk]["reply_count"] == 1  # the deleted reply does not count
     assert (rows[question.pk]["read_count"], rows[question.pk]["unread_count"]) == (1, 1)
@@ -94,7 +88,7 @@ def test_a_page_costs_the_same_queries_whatever_its_size_and_is_cached(django_as
         for n in range(count):
             message = send(room, bob if n % 3 else alice, f"m{n}", reply_to=None)
         services.messages_mark_read(room=room, user=alice, message_id=message.pk)
-    client = client_for(alice)
+    client = api_client_for(alice)
 
     def queries_for(room) -> int:  # noqa: ANN001
         with CaptureQueriesContext(connection) as captured:
@@ -113,7 +107,7 @@ def test_a_page_costs_the_same_queries_whatever_its_size_and_is_cached(django_as
 @pytest.mark.django_db
 def test_send_edit_and_soft_delete_own_messages_only(room_of_three):
     room, alice, bob, _ = room_of_three
-    as_alice, as_bob = client_for(alice), client_for(bob)
+    as_alice, as_bob = api_client_for(alice), api_client_for(bob)
 
     created = as_alice.post(messages_url(room), {"content": "삼성전자 <b>급등</b>"}, format="json")
     assert created.status_code == 201
@@ -151,7 +145,7 @@ def test_send_edit_and_soft_delete_own_messages_only(room_of_three):
 )  # fmt: skip
 def test_bad_messages_are_refused_with_the_field_and_nothing_stored(room_of_three, body, field):
     room, alice, *_ = room_of_three
-    response = client_for(alice).post(messages_url(room), body, format="json")
+    response = api_client_for(alice).post(messages_url(room), body, format="json")
     assert response.status_code == 400
     assert field in response.json()
     assert not Message.objects.exists()
@@ -162,8 +156,8 @@ def test_reply_to_a_message_of_another_room_is_refused(room_of_three):
     room, alice, *_ = room_of_three
     elsewhere = services.room_create(creator=alice, name="other")
     foreign = send(elsewhere, alice, "there")
-    response = client_for(alice).post(messages_url(room), {"content": "x", "reply_to": foreign.pk},
-                                      format="json")  # fmt: skip
+    body = {"content": "x", "reply_to": foreign.pk}
+    response = api_client_for(alice).post(messages_url(room), body, format="json")
     assert response.status_code == 400 and "reply_to" in response.json()
 
 
@@ -172,7 +166,7 @@ def test_private_rooms_are_invisible_to_outsiders_and_public_ones_read_only(room
     room, alice, *_ = room_of_three
     secret = services.room_create(creator=alice, name="secret", kind=RoomKind.PRIVATE)
     message = send(secret, alice, "hidden")
-    outsider = client_for(UserFactory())
+    outsider = api_client_for(UserFactory())
 
     for path in (messages_url(secret), f"/api/v1/chat/rooms/{secret.pk}/members/"):
         assert outsider.get(path).status_code == 404
@@ -193,7 +187,7 @@ def test_read_up_to_a_message_writes_receipts_for_others_messages_only(room_of_t
     room, alice, bob, _ = room_of_three
     mine = send(room, bob, "my own")
     theirs = [send(room, alice, f"t{n}") for n in range(3)]
-    as_bob = client_for(bob)
+    as_bob = api_client_for(bob)
     read_url = f"/api/v1/chat/rooms/{room.pk}/read/"
 
     response = as_bob.post(read_url, {"message_id": theirs[1].pk}, format="json")
@@ -216,22 +210,22 @@ def test_a_newcomer_has_no_unread_backlog_and_no_receipts_are_written(room_of_th
     for n in range(5):
         send(room, alice, f"before {n}")
     dave = UserFactory()
-    assert client_for(dave).post(f"/api/v1/chat/rooms/{room.pk}/join/").status_code == 200
+    assert api_client_for(dave).post(f"/api/v1/chat/rooms/{room.pk}/join/").status_code == 200
 
-    rooms = {r["id"]: r for r in client_for(dave).get("/api/v1/chat/rooms/").json()}
+    rooms = {r["id"]: r for r in api_client_for(dave).get("/api/v1/chat/rooms/").json()}
     assert rooms[room.pk]["unread"] == 0
     assert not ReadReceipt.objects.filter(user=dave).exists()
     later = send(room, alice, "after")
-    rooms = {r["id"]: r for r in client_for(dave).get("/api/v1/chat/rooms/").json()}
+    rooms = {r["id"]: r for r in api_client_for(dave).get("/api/v1/chat/rooms/").json()}
     assert rooms[room.pk]["unread"] == 1
-    counts = {m["id"]: m for m in client_for(alice).get(messages_url(room)).json()["results"]}
+    counts = {m["id"]: m for m in api_client_for(alice).get(messages_url(room)).json()["results"]}
     assert counts[later.pk]["unread_count"] == 3  # bob, carol and dave
 
 
 @pytest.mark.django_db
 def test_members_list_owners_first_with_roles(room_of_three):
     room, alice, bob, carol = room_of_three
-    body = client_for(bob).get(f"/api/v1/chat/rooms/{room.pk}/members/").json()
+    body = api_client_for(bob).get(f"/api/v1/chat/rooms/{room.pk}/members/").json()
     assert body["count"] == 3
     assert [(m["id"], m["role"]) for m in body["results"]] == [
         (alice.pk, "owner"), (bob.pk, "member"), (carol.pk, "member"),
@@ -243,7 +237,7 @@ def test_members_list_owners_first_with_roles(room_of_three):
 def test_sending_is_rate_limited_per_user_like_the_socket(room_of_three, settings):
     settings.CHAT_MESSAGES_PER_MINUTE = 2
     room, alice, *_ = room_of_three
-    client = client_for(alice)
+    client = api_client_for(alice)
     codes = [client.post(messages_url(room), {"content": f"m{n}"}, format="json").status_code
              for n in range(3)]  # fmt: skip
     assert codes == [201, 201, 429]
@@ -258,7 +252,7 @@ async def test_api_writes_reach_the_rooms_sockets():
     await sync_to_async(services.room_join)(room=room, user=bob)
     socket = await open_socket(bob)
     await next_event(socket, "welcome")
-    as_alice = client_for(alice)
+    as_alice = api_client_for(alice)
 
     created = await sync_to_async(as_alice.post)(messages_url(room), {"content": "안녕 bob"},
                                                  format="json")  # fmt: skip
@@ -281,7 +275,7 @@ async def test_joining_through_the_api_makes_open_sockets_follow_the_room():
     socket = await open_socket(bob)
     await next_event(socket, "welcome")
 
-    joined = await sync_to_async(client_for(bob).post)(f"/api/v1/chat/rooms/{room.pk}/join/")
+    joined = await sync_to_async(api_client_for(bob).post)(f"/api/v1/chat/rooms/{room.pk}/join/")
     assert joined.status_code == 200
     assert await sync_to_async(Membership.objects.filter(room=room, user=bob).exists)()
     # The follow travels through the channel layer; a message sent after it must arrive.
@@ -302,7 +296,7 @@ def test_a_deleted_senders_messages_still_count_who_has_not_read_them(room_of_th
     room, alice, bob, carol = room_of_three
     message = send(room, bob, "bye")
     bob.delete()  # the message stays, with no sender
-    rows = client_for(alice).get(messages_url(room)).json()["results"]
+    rows = api_client_for(alice).get(messages_url(room)).json()["results"]
     counted = next(m for m in rows if m["id"] == message.pk)
     assert counted["sender"] is None
     assert (counted["read_count"], counted["unread_count"]) == (0, 2)  # alice and carol

@@ -9,15 +9,10 @@ from rest_framework.test import APIClient
 from chat import services
 from chat.models import Membership, RoomKind
 from tests.accounts.factories import UserFactory
+from tests.clients import api_client_for
 from tests.stocks.factories import StockFactory
 
 ROOMS = "/api/v1/chat/rooms/"
-
-
-def client_for(user) -> APIClient:  # noqa: ANN001
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.mark.django_db
@@ -31,7 +26,7 @@ def test_rooms_list_unread_counts_and_last_messages_newest_first():
     services.message_send(room=busy, sender=bob, content="two")
     services.messages_mark_read(room=busy, user=alice, message_id=first.pk)
 
-    rooms = client_for(alice).get(ROOMS).json()
+    rooms = api_client_for(alice).get(ROOMS).json()
 
     assert [(r["name"], r["unread"], r["last_message"]["content"]) for r in rooms] == [
         ("busy", 1, "two"),
@@ -48,7 +43,7 @@ def test_the_room_list_is_constant_queries_then_cached_until_a_message_in_ones_r
     elsewhere = services.room_create(creator=bob, name="not alice's")
     for room in rooms:
         services.message_send(room=room, sender=alice, content="hello")
-    client = client_for(alice)
+    client = api_client_for(alice)
     with django_assert_num_queries(3):  # her room ids, the rooms with counts, last messages
         assert len(client.get(ROOMS).json()) == 6
     with django_assert_num_queries(0):
@@ -64,16 +59,16 @@ def test_the_room_list_is_constant_queries_then_cached_until_a_message_in_ones_r
 def test_create_join_and_leave():
     alice, bob = UserFactory(), UserFactory()
     StockFactory(code="005930")
-    created = client_for(alice).post(ROOMS, {"name": "삼성전자", "stock": "005930"})
+    created = api_client_for(alice).post(ROOMS, {"name": "삼성전자", "stock": "005930"})
     assert created.status_code == 201
     room_id = created.json()["id"]
     assert (created.json()["role"], created.json()["stock"]) == ("owner", "005930")
 
-    joined = client_for(bob).post(f"{ROOMS}{room_id}/join/")
+    joined = api_client_for(bob).post(f"{ROOMS}{room_id}/join/")
     assert (joined.status_code, joined.json()["role"]) == (200, "member")
-    assert client_for(bob).post(f"{ROOMS}{room_id}/leave/").status_code == 204
+    assert api_client_for(bob).post(f"{ROOMS}{room_id}/leave/").status_code == 204
     assert not Membership.objects.filter(room_id=room_id, user=bob).exists()
-    assert client_for(bob).post(f"{ROOMS}{room_id}/leave/").status_code == 404
+    assert api_client_for(bob).post(f"{ROOMS}{room_id}/leave/").status_code == 404
 
 
 @pytest.mark.django_db
@@ -83,7 +78,7 @@ def test_create_join_and_leave():
      ({"name": "x", "stock": "999999"}, "stock")],
 )  # fmt: skip
 def test_bad_rooms_are_400s_naming_the_field(body, field):
-    response = client_for(UserFactory()).post(ROOMS, body)
+    response = api_client_for(UserFactory()).post(ROOMS, body)
     assert response.status_code == 400
     assert field in response.json()
 
@@ -92,7 +87,7 @@ def test_bad_rooms_are_400s_naming_the_field(body, field):
 def test_private_rooms_are_404s_to_outsiders_like_missing_ones():
     alice = UserFactory()
     room = services.room_create(creator=alice, name="secret", kind=RoomKind.PRIVATE)
-    outsider = client_for(UserFactory())
+    outsider = api_client_for(UserFactory())
     for path in (f"{ROOMS}{room.pk}/join/", f"{ROOMS}{room.pk}/leave/", f"{ROOMS}999999/join/"):
         response = outsider.post(path)
         assert response.status_code == 404

@@ -17,27 +17,15 @@ from chat import services as chat_services
 from media import services
 from media.models import Image, ImageBlob, ImageVariant
 from tests.accounts.factories import UserFactory
+from tests.clients import api_client_for
 from tests.media import corpus
 from tests.pipelines.conftest import worker  # noqa: F401 - a real Celery worker
 
 IMAGES = "/api/v1/media/images/"
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_URL = "/media-files/"
-    return settings.MEDIA_ROOT
-
-
 def files_in(root: Path) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
-
-
-def client_for(user) -> APIClient:  # noqa: ANN001
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def upload(client: APIClient, sample: corpus.Sample):  # noqa: ANN201
@@ -53,7 +41,7 @@ def processed(image_id: str) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("sample", corpus.good_samples(), ids=lambda s: s.name)
 def test_every_good_image_becomes_webp_variants_fitted_and_without_metadata(sample, media_root):
-    client = client_for(UserFactory())
+    client = api_client_for(UserFactory())
     created = upload(client, sample)
     assert created.status_code == 201, created.content
     assert created.json()["status"] == "processing" and created.json()["variants"] == {}
@@ -81,7 +69,7 @@ def test_every_good_image_becomes_webp_variants_fitted_and_without_metadata(samp
 @pytest.mark.django_db
 @pytest.mark.parametrize("sample", corpus.bad_samples(max_frames=100), ids=lambda s: s.name)
 def test_every_bad_input_is_a_400_naming_file_leaving_nothing(sample, media_root):
-    response = upload(client_for(UserFactory()), sample)
+    response = upload(api_client_for(UserFactory()), sample)
     assert response.status_code == 400, response.content
     assert response.json()["file"]
     assert not Image.objects.exists() and not ImageBlob.objects.exists()
@@ -92,7 +80,7 @@ def test_every_bad_input_is_a_400_naming_file_leaving_nothing(sample, media_root
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(settings, media_root):
     settings.MEDIA_MAX_UPLOAD_BYTES = 1000
     sample = corpus.Sample("big", "big.jpg", "image/jpeg", corpus.oversized(1001))
-    response = upload(client_for(UserFactory()), sample)
+    response = upload(api_client_for(UserFactory()), sample)
     assert response.status_code == 400 and response.json()["file"]
     assert not ImageBlob.objects.exists() and files_in(media_root) == []
 
@@ -101,13 +89,13 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(settings, media
 def test_the_same_bytes_are_stored_and_processed_once(media_root):
     alice, bob = UserFactory(), UserFactory()
     sample = corpus.good_samples()[0]
-    first = upload(client_for(alice), sample).json()
+    first = upload(api_client_for(alice), sample).json()
     processed(first["id"])
     blob = ImageBlob.objects.get()
     files_before = files_in(media_root)
 
-    again = upload(client_for(alice), sample)
-    other = upload(client_for(bob), sample)
+    again = upload(api_client_for(alice), sample)
+    other = upload(api_client_for(bob), sample)
 
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert other.status_code == 201 and other.json()["id"] != first["id"]
@@ -121,14 +109,14 @@ def test_the_same_bytes_are_stored_and_processed_once(media_root):
 
 @pytest.mark.django_db
 def test_another_users_image_is_a_404(media_root):
-    created = upload(client_for(UserFactory()), corpus.good_samples()[0]).json()
-    assert client_for(UserFactory()).get(f"{IMAGES}{created['id']}/").status_code == 404
+    created = upload(api_client_for(UserFactory()), corpus.good_samples()[0]).json()
+    assert api_client_for(UserFactory()).get(f"{IMAGES}{created['id']}/").status_code == 404
     assert APIClient().get(f"{IMAGES}{created['id']}/").status_code == 401
 
 
 @pytest.mark.django_db(transaction=True)
 def test_sizes_on_demand_are_rendered_once_and_others_refused(client, media_root):
-    created = upload(client_for(UserFactory()), corpus.good_samples()[0]).json()
+    created = upload(api_client_for(UserFactory()), corpus.good_samples()[0]).json()
     image_id = created["id"]
     assert client.get(f"/media/i/{image_id}/200x200.webp").status_code == 404  # not ready yet
     processed(image_id)
@@ -150,7 +138,7 @@ def test_sizes_on_demand_are_rendered_once_and_others_refused(client, media_root
 
 @pytest.mark.django_db
 def test_variant_urls_go_through_the_cdn_when_set(settings, media_root):
-    client = client_for(UserFactory())
+    client = api_client_for(UserFactory())
     created = upload(client, corpus.good_samples()[0]).json()
     processed(created["id"])
     settings.MEDIA_URL = "https://cdn.example.com/media/"
@@ -161,10 +149,10 @@ def test_variant_urls_go_through_the_cdn_when_set(settings, media_root):
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_is_processed_by_a_real_worker_on_the_image_queue(worker, media_root):  # noqa: F811
     worker()
-    created = upload(client_for(user := UserFactory()), corpus.good_samples()[0]).json()
+    created = upload(api_client_for(user := UserFactory()), corpus.good_samples()[0]).json()
     deadline = time.monotonic() + 30
     while True:
-        body = client_for(user).get(f"{IMAGES}{created['id']}/").json()
+        body = api_client_for(user).get(f"{IMAGES}{created['id']}/").json()
         if body["status"] != "processing":
             break
         assert time.monotonic() < deadline, "the upload was never processed"
@@ -175,9 +163,9 @@ def test_an_upload_is_processed_by_a_real_worker_on_the_image_queue(worker, medi
 @pytest.mark.django_db
 def test_avatar_and_chat_images_take_only_ones_own_ready_images(media_root):
     alice, bob = UserFactory(), UserFactory()
-    as_alice = client_for(alice)
+    as_alice = api_client_for(alice)
     mine = upload(as_alice, corpus.good_samples()[0]).json()["id"]
-    theirs = upload(client_for(bob), corpus.good_samples()[1]).json()["id"]
+    theirs = upload(api_client_for(bob), corpus.good_samples()[1]).json()["id"]
     assert as_alice.put("/api/v1/media/avatar/", {"image": mine}, format="json").status_code == 400
     processed(mine)
     processed(theirs)
@@ -199,7 +187,7 @@ def test_avatar_and_chat_images_take_only_ones_own_ready_images(media_root):
 @pytest.mark.django_db
 def test_uploads_are_rate_limited_per_user(settings, media_root):
     settings.MEDIA_UPLOADS_PER_MINUTE = 2
-    client = client_for(UserFactory())
+    client = api_client_for(UserFactory())
     samples = corpus.good_samples()
     codes = [upload(client, samples[n]).status_code for n in range(3)]
     assert codes == [201, 201, 429]

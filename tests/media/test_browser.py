@@ -11,7 +11,6 @@ import pytest
 from tests.accounts.factories import UserFactory
 from tests.browser import in_thread, require_chromium
 from tests.media import corpus
-from tests.media.test_api import media_root  # noqa: F401 - the fixture
 from tests.pipelines.conftest import worker  # noqa: F401 - a real Celery worker
 
 require_chromium()

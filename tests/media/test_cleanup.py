@@ -17,7 +17,7 @@ from media.models import Image, ImageBlob
 from pipelines.registry import JOBS
 from tests.accounts.factories import UserFactory
 from tests.media import corpus
-from tests.media.test_api import files_in, media_root  # noqa: F401 - the fixture
+from tests.media.test_api import files_in
 
 pytestmark = pytest.mark.django_db
 

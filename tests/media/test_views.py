@@ -9,7 +9,6 @@ from media import services
 from media.models import Avatar, Image
 from tests.accounts.factories import UserFactory
 from tests.media import corpus
-from tests.media.test_api import media_root  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
