@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint lock install clean manage vendor
+.PHONY: run test bench fuzz load lint lock install clean manage vendor
 
 install: $(STAMP) vendor
 
@@ -35,6 +35,16 @@ manage: $(STAMP)
 
 bench: $(STAMP) vendor
 	@$(PY) scripts/devstack.py exec -- $(PY) bench/run.py
+
+# The API fuzz tests with many more examples than `make test` runs (FUZZ_EXAMPLES per endpoint).
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP) vendor
+	@INSIGHTSTOCK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) scripts/devstack.py test tests/fuzz $(PYTEST_ARGS)
+
+# Load against the `make run` stack (started for the run, or the one already up): 127.0.0.1 only,
+# bounded; prints p50/p95/p99, error rate and cache hit rate against the product plan (O3).
+load: $(STAMP) vendor
+	@$(PY) bench/load.py $(ARGS)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
