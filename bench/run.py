@@ -12,6 +12,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +32,21 @@ from bench import (  # noqa: E402
     portfolio_summary,
     stock_api,
 )
+
+# The product area each benchmark belongs to, for the report's index.
+AREAS = {
+    "cache": "caching (C)",
+    "pipelines": "pipelines (L)",
+    "asgi_servers": "foundation (F)",
+    "stock_api": "stocks (S)",
+    "market_fanout": "stocks (S)",
+    "news_analysis": "news (N, L9)",
+    "news_search": "news (N)",
+    "portfolio_summary": "portfolio (P)",
+    "chat_search": "chat (H)",
+    "chat_fanout": "chat (H)",
+    "media_variants": "media (M)",
+}
 
 BENCHMARKS = [
     cache,
@@ -52,6 +68,8 @@ Run with `make bench` (it starts its own PostgreSQL and Redis unless DATABASE_UR
 set). Each benchmark measures the things it compares in the same run, on the same machine, and
 reports ratios; the figures below are the last run's and are rewritten by every `make bench`.
 Load is generated from a separate process on 127.0.0.1 with a bounded number of requests.
+The whole site under a mixed load, against the product plan's targets (O3), is `make load`:
+[LOAD.md](LOAD.md).
 """
 
 
@@ -76,9 +94,16 @@ def main(names: list[str]) -> int:
         check=True,
     )
     sections = []
+    index_rows = []
+    run_started = time.monotonic()
     for module in [by_name[name] for name in names] or BENCHMARKS:
+        name = module.__name__.removeprefix("bench.")
         print(f"running {module.__name__} ...", flush=True)
+        started = time.monotonic()
         sections.append(module.run(env))
+        elapsed = time.monotonic() - started
+        summary = (module.__doc__ or "").strip().splitlines()[0].rstrip(".")
+        index_rows.append(f"| {AREAS.get(name, '')} | `{name}` | {summary} | {elapsed:.0f} s |")
     if names:  # a partial run: printed only, so the README never mixes runs
         print("\n\n".join(sections))
         return 0
@@ -87,7 +112,26 @@ def main(names: list[str]) -> int:
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}"
     )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = "\n\n".join([HEADER.strip(), f"Last run: {stamp} on {machine}.", *sections]) + "\n"
+    total_minutes = (time.monotonic() - run_started) / 60
+    index = "\n".join(
+        [
+            "| area | benchmark | what it compares | took |",
+            "|---|---|---|---:|",
+            *index_rows,
+        ]
+    )
+    text = (
+        "\n\n".join(
+            [
+                HEADER.strip(),
+                f"Last run: {stamp} on {machine} ({os.cpu_count()} cores); "
+                f"the whole run took {total_minutes:.0f} min.",
+                index,
+                *sections,
+            ]
+        )
+        + "\n"
+    )
     (ROOT / "bench" / "README.md").write_text(text)
     print(text)
     return 0
