@@ -27,7 +27,12 @@ def _page_url(request: Request, page: int) -> str:
 class NewsListView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[NewsFilterSerializer], responses={200: ArticlePageSerializer})
+    # An APIView's GET is a "retrieve" to drf-spectacular, the same id as the detail's.
+    @extend_schema(
+        operation_id="news_list",
+        parameters=[NewsFilterSerializer],
+        responses={200: ArticlePageSerializer},
+    )
     def get(self, request: Request) -> Response:
         filters = NewsFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

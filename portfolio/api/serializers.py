@@ -60,7 +60,7 @@ class TransactionInputSerializer(serializers.Serializer):
         )  # fmt: skip
 
 
-class LinkedStockSerializer(serializers.Serializer):
+class TransactionStockSerializer(serializers.Serializer):
     code = serializers.CharField()
     name_ko = serializers.CharField()
     name_en = serializers.CharField()
@@ -69,7 +69,7 @@ class LinkedStockSerializer(serializers.Serializer):
 class TransactionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     side = serializers.CharField(source="kind")
-    stock = LinkedStockSerializer(allow_null=True)
+    stock = TransactionStockSerializer(allow_null=True)
     quantity = serializers.DecimalField(allow_null=True, **QUANTITY)
     price = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
     fee = serializers.DecimalField(**MONEY_FIELD)
@@ -94,7 +94,7 @@ def _percent() -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=None, decimal_places=2, allow_null=True)
 
 
-class HoldingStockSerializer(LinkedStockSerializer):
+class HoldingStockSerializer(TransactionStockSerializer):
     market = serializers.CharField()
     sector = serializers.CharField()
 

@@ -199,7 +199,8 @@ class SummaryView(APIView):
 
 
 class OverallSummaryView(APIView):
-    @extend_schema(responses={200: SummarySerializer})
+    # Named apart from a portfolio's summary, which the path alone would give the same id.
+    @extend_schema(operation_id="portfolios_overall_summary", responses={200: SummarySerializer})
     def get(self, request: Request) -> Response:
         return Response(SummarySerializer(selectors.portfolio_summary(request.user.pk)).data)
 
