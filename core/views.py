@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 
+from core.db import database_unavailable, database_unavailable_response
 from core.health import readiness_report
 from core.http import NotFoundWithReason
 
@@ -53,6 +56,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database outage met in a middleware (the session's user, the API rate limit's) arrives
+    # here, still being handled; views' are answered by core.middleware already.
+    if database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     # Rendered without the request: context processors may fail the way the view just did.
     if _is_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
