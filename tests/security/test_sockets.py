@@ -1,0 +1,132 @@
+"""Item 1 (websockets) of the security review: `/ws/chat/` never lets a user act on or hear a
+private room of others, and refuses sockets a page of another site opens."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from accounts import services as account_services
+from chat.consumers import ChatConsumer
+from chat.models import Message, ReadReceipt
+from config.asgi import application
+from tests.chat.sockets import HEADERS, access_token, next_event, open_socket
+from tests.security.conftest import MISSING_ID, SECRET, TwoUsers
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+NO_ROOM = "There is no room with this id."
+
+# Every frame that names a room, sent for alice's private room; a new handler must be added.
+ROOM_FRAMES = {
+    "join_room": lambda s, room_id: {"room_id": room_id},
+    "leave_room": lambda s, room_id: {"room_id": room_id},
+    "send_message": lambda s, room_id: {"room_id": room_id, "content": "pwned"},
+    "read": lambda s, room_id: {"room_id": room_id, "message_id": s.private_message.pk},
+}
+
+
+async def test_every_socket_frame_kind_is_in_the_table():
+    assert set(ChatConsumer.HANDLERS) == {"ping", *ROOM_FRAMES}
+
+
+async def _error_for(communicator: WebsocketCommunicator, frame: dict) -> str:
+    await communicator.send_json_to(frame)
+    return (await next_event(communicator, "error"))["message"]
+
+
+@pytest.mark.parametrize("kind", list(ROOM_FRAMES))
+async def test_a_frame_naming_another_users_private_room_is_answered_as_a_missing_room(
+    two_users: TwoUsers, kind
+):
+    s = two_users
+    before = await sync_to_async(s.rows_of_alice)()
+    bob = await open_socket(s.bob)
+    welcome = await next_event(bob, "welcome")
+    assert s.private_room.pk not in welcome["rooms"]
+
+    missing = await _error_for(bob, {"type": kind, **ROOM_FRAMES[kind](s, MISSING_ID)})
+    refused = await _error_for(bob, {"type": kind, **ROOM_FRAMES[kind](s, s.private_room.pk)})
+
+    assert refused == missing == NO_ROOM
+    assert await sync_to_async(s.rows_of_alice)() == before
+    await bob.disconnect()
+
+
+async def test_events_of_a_private_room_never_reach_outsiders(two_users: TwoUsers):
+    s = two_users
+    alice, bob = await open_socket(s.alice), await open_socket(s.bob)
+    await next_event(alice, "welcome")
+    await next_event(bob, "welcome")
+
+    await alice.send_json_to({"type": "send_message", "room_id": s.private_room.pk,
+                              "content": f"{SECRET} live"})  # fmt: skip
+    assert (await next_event(alice, "new_message"))["message"]["content"] == f"{SECRET} live"
+    await alice.send_json_to({"type": "read", "room_id": s.private_room.pk,
+                              "message_id": s.private_message.pk})  # fmt: skip
+    # Then an event bob must get: everything he got before it is what he could have heard.
+    await alice.send_json_to({"type": "send_message", "room_id": s.public_room.pk,
+                              "content": "for everyone"})  # fmt: skip
+    heard = []
+    while True:
+        event = json.loads(await bob.receive_from(timeout=5))
+        heard.append(event)
+        if event["type"] == "new_message":
+            break
+
+    assert heard[-1]["message"]["content"] == "for everyone"
+    assert SECRET not in json.dumps(heard)
+    assert all(event.get("room_id") != s.private_room.pk for event in heard)
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_a_socket_message_cannot_attach_another_users_image(two_users: TwoUsers):
+    s = two_users
+    bob = await open_socket(s.bob)
+    frame = {"type": "send_message", "room_id": s.public_room.pk, "content": "look",
+             "image": str(s.image.pk)}  # fmt: skip
+
+    assert "your own images" in await _error_for(bob, frame)
+    assert not await sync_to_async(Message.objects.filter(sender=s.bob, image=s.image).exists)()
+    await bob.disconnect()
+
+
+async def test_reading_another_rooms_message_id_writes_no_receipt(two_users: TwoUsers):
+    s = two_users
+    bob = await open_socket(s.bob)
+    frame = {"type": "read", "room_id": s.public_room.pk, "message_id": s.private_message.pk}
+
+    assert await _error_for(bob, frame)
+    assert not await sync_to_async(ReadReceipt.objects.filter(user=s.bob).exists)()
+    await bob.disconnect()
+
+
+async def test_a_socket_opened_by_another_sites_page_is_refused(two_users: TwoUsers):
+    """The session cookie goes with any page's websocket: the Origin must be one of ours
+    (cross-site websocket hijacking)."""
+    token = await sync_to_async(access_token)(two_users.bob)
+    headers = [(b"origin", b"https://evil.example"), (b"host", b"127.0.0.1")]
+    communicator = WebsocketCommunicator(application, f"/ws/chat/?token={token}", headers=headers)
+
+    connected, _ = await communicator.connect()
+
+    assert not connected
+    await communicator.disconnect()
+
+
+async def test_a_token_revoked_by_log_out_everywhere_no_longer_opens_a_socket(
+    two_users: TwoUsers,
+):
+    token = await sync_to_async(access_token)(two_users.bob)
+    await sync_to_async(account_services.user_sessions_revoke_all)(user=two_users.bob)
+    communicator = WebsocketCommunicator(application, f"/ws/chat/?token={token}", headers=HEADERS)
+
+    connected, _ = await communicator.connect()
+    closed = await communicator.receive_output(timeout=5)
+
+    assert connected and closed["code"] == 1008
+    await communicator.disconnect()
