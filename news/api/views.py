@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from core.openapi import error_response
 from news import selectors
 from news.api.serializers import (
     ArticleOutputSerializer,
@@ -31,7 +32,7 @@ class NewsListView(APIView):
     @extend_schema(
         operation_id="news_list",
         parameters=[NewsFilterSerializer],
-        responses={200: ArticlePageSerializer},
+        responses={200: ArticlePageSerializer, 404: error_response("`page` is past the last page")},
     )
     def get(self, request: Request) -> Response:
         filters = NewsFilterSerializer(data=request.query_params)

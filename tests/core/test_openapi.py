@@ -27,3 +27,39 @@ def test_docs_page_loads_its_assets_locally(client):
     asset_urls = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert asset_urls
     assert not [url for url in asset_urls if url.startswith(("http://", "https://", "//"))]
+
+
+@pytest.fixture
+def api_schema(client) -> dict:
+    response = client.get("/api/schema/", headers={"accept": "application/vnd.oai.openapi+json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield path, method, operation
+
+
+def test_every_operation_documents_its_error_answers(api_schema):
+    """core.openapi.AutoSchema: 401 (a bad token) and 429 (the rate limit) everywhere, 404 where a
+    path names an object, 400 and 415 where a body is sent; each error is `{"detail": ...}`."""
+    for path, method, operation in _operations(api_schema):
+        responses = operation["responses"]
+        label = f"{method.upper()} {path}"
+        assert {"401", "429"} <= responses.keys(), label
+        assert responses["429"]["content"]["application/json"]["schema"]["required"] == ["detail"]
+        if "{" in path:
+            assert "404" in responses, label
+        if "requestBody" in operation:
+            assert {"400", "415"} <= responses.keys(), label
+
+
+def test_staff_only_operations_document_their_403(api_schema):
+    for path, method, operation in _operations(api_schema):
+        if path.startswith("/api/v1/pipelines/"):
+            assert "403" in operation["responses"], f"{method.upper()} {path}"
+    # A signed-in reader is never refused: no 403 on a read open to every user.
+    assert "403" not in api_schema["paths"]["/api/v1/auth/me/"]["get"]["responses"]
