@@ -30,12 +30,37 @@ def _lock_key(job: Job) -> str:
     return f"pipelines:lock:{job.name}"
 
 
-def _acquire(job: Job, *, ttl_seconds: int) -> str | None:
+def _acquire(job: Job, *, ttl_seconds: int, owner: str | None = None) -> str | None:
     """The job's lock, or None if it is held. It expires with the hard time limit of the task
-    running it, so a crashed worker blocks the job no longer than that. Raises RedisError."""
-    token = secrets.token_hex(8)
-    is_locked = state_redis().set(_lock_key(job), token, nx=True, px=ttl_seconds * 1000)
-    return token if is_locked else None
+    running it, so a crashed worker blocks the job no longer than that. Raises RedisError.
+
+    ``owner`` is the Celery task id. A lock that this very task id already holds was left by an
+    earlier delivery of the same message whose worker process was killed: the broker redelivers a
+    message only once its delivery is dead (task_reject_on_worker_lost), or after the visibility
+    timeout, which every job's hard limit stays under (registry). That lock is taken over, so the
+    re-run happens now instead of being skipped as an overlap until the lock expires."""
+    token = owner or secrets.token_hex(8)
+    key = _lock_key(job)
+    client = state_redis()
+    if client.set(key, token, nx=True, px=ttl_seconds * 1000):
+        return token
+    if owner is not None and client.get(key) == owner:
+        client.pexpire(key, ttl_seconds * 1000)
+        return token
+    return None
+
+
+def _lost_deliveries(job: Job, owner: str | None) -> int:
+    """How many deliveries of task ``owner`` died holding the job's lock, this one's included
+    when it finds the lock held by its own id; counted so that a job that kills its worker every
+    time (out of memory) is not redelivered for ever. Raises RedisError."""
+    if owner is None or state_redis().get(_lock_key(job)) != owner:
+        return 0
+    key = f"pipelines:lost:{owner}"
+    pipe = state_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 24 * 3600)
+    return pipe.execute()[0]
 
 
 def _release(job: Job, token: str) -> None:
@@ -76,10 +101,12 @@ def _wait_while_running(job: Job, *, poll_seconds: float = 0.2) -> None:
         time.sleep(poll_seconds)
 
 
-def _run_dependency(dependency: Job, parent: JobRun, *, worker: str, ttl_seconds: int) -> str:
+def _run_dependency(
+    dependency: Job, parent: JobRun, *, worker: str, ttl_seconds: int, owner: str | None
+) -> str:
     """Run a dependency inline; if it is already running elsewhere, wait for that run instead."""
     run = services.job_run_create(job=dependency, trigger=JobRun.Trigger.DEPENDENCY, parent=parent)
-    token = _acquire(dependency, ttl_seconds=ttl_seconds)
+    token = _acquire(dependency, ttl_seconds=ttl_seconds, owner=owner)
     if token is None:
         _wait_while_running(dependency)
         outcome = _latest_outcome(dependency, excluding=run)
@@ -110,6 +137,7 @@ def run_job_task_body(
     job = JOBS[name]
     retries = getattr(task.request, "retries", 0) or 0
     worker = getattr(task.request, "hostname", None) or "local"
+    owner = getattr(task.request, "id", None)
     run = JobRun.objects.filter(pk=run_id).first() if run_id is not None and retries == 0 else None
     if run is None:  # scheduled, retried, or its queued record was pruned meanwhile
         run = services.job_run_create(
@@ -118,7 +146,17 @@ def run_job_task_body(
     # Everything below runs inside this task, so its hard limit is the most any lock must last.
     ttl_seconds = job.time_limit_seconds
     try:
-        token = _acquire(job, ttl_seconds=ttl_seconds)
+        lost = _lost_deliveries(job, owner)
+        if lost > max(job.max_retries, 1):  # a lost worker's re-run counts as a retry
+            _release(job, owner)
+            services.job_run_finish(
+                run=run,
+                status=JobRun.Status.FAILED,
+                error=f"worker lost {lost} times while running it (killed, out of memory?): "
+                "not run again",
+            )
+            return JobRun.Status.FAILED
+        token = _acquire(job, ttl_seconds=ttl_seconds, owner=owner)
     except RedisError as exc:
         services.job_run_finish(run=run, status=JobRun.Status.FAILED, error=f"lock: {exc}")
         return JobRun.Status.FAILED
@@ -130,7 +168,7 @@ def run_job_task_body(
     try:
         services.job_runs_mark_lost(job=job, current=run)
         services.job_run_start(run=run, worker=worker)
-        status = _dependencies_outcome(job, run, worker, ttl_seconds, include_dependencies)
+        status = _dependencies_outcome(job, run, worker, ttl_seconds, include_dependencies, owner)
         if status == JobRun.Status.SUCCEEDED:
             status = _work(job, run)
     except RedisError as exc:
@@ -153,13 +191,20 @@ def run_job_task_body(
 
 
 def _dependencies_outcome(
-    job: Job, run: JobRun, worker: str, ttl_seconds: int, include_dependencies: bool
+    job: Job,
+    run: JobRun,
+    worker: str,
+    ttl_seconds: int,
+    include_dependencies: bool,
+    owner: str | None,
 ) -> str:
     """Run (or, in a branch run, check) what ``job`` depends on; record a failure on ``run``."""
     for dependency_name in execution_order(job.name)[:-1]:
         dependency = JOBS[dependency_name]
         if include_dependencies:
-            outcome = _run_dependency(dependency, run, worker=worker, ttl_seconds=ttl_seconds)
+            outcome = _run_dependency(
+                dependency, run, worker=worker, ttl_seconds=ttl_seconds, owner=owner
+            )
         elif dependency_name in job.depends_on:
             # A branch run already ran it just before: go on only if its latest run succeeded.
             # A run of it may still be finishing, e.g. the crawl that queued this very analysis:

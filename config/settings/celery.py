@@ -24,6 +24,13 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUES_ALL]
 CELERY_TASK_ROUTES = ("pipelines.registry.route_to_branch",)
 CELERY_TASK_ACKS_LATE = True
+# A job whose worker process is killed mid-way (SIGKILL, the OOM killer) runs again: without this,
+# acks_late still acks the message as failed (WorkerLostError) and the run is lost. Requeued, it
+# is picked up at once, and the runner takes over the lock the dead delivery left (same task id).
+# Jobs are written to be re-run (data: unique keys, ignore_conflicts, upserts), so a re-run adds
+# no duplicate rows; a job that kills its worker every time is given up after its retries.
+# A whole worker killed leaves its message unacked in Redis: redelivered after visibility_timeout.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
