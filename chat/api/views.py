@@ -39,11 +39,18 @@ from chat.api.serializers import (
 )
 from chat.models import Message, Room
 from chat.payloads import message_payload
+from core.openapi import error_response
 from core.throttling import UserWriteThrottle
 
 
 class MessageSearchView(APIView):
-    @extend_schema(parameters=[SearchQuerySerializer], responses={200: SearchPageSerializer})
+    @extend_schema(
+        parameters=[SearchQuerySerializer],
+        responses={
+            200: SearchPageSerializer,
+            404: error_response("`room` is not a room the caller is a member of"),
+        },
+    )
     def get(self, request: Request) -> Response:
         query = SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -244,11 +251,13 @@ class MembersPagination(PageNumberPagination):
 
 
 class RoomMembersView(APIView):
+    pagination_class = MembersPagination  # also what the schema documents
+
     @extend_schema(responses={200: MemberSerializer(many=True)})
     def get(self, request: Request, room_id: int) -> Response:
         """The room's members, owners first, with who is online now (H4)."""
         room, _is_member = _readable_room(request, room_id)
-        paginator = MembersPagination()
+        paginator = self.pagination_class()
         memberships = paginator.paginate_queryset(selectors.room_members(room.pk), request, self)
         return paginator.get_paginated_response(
             MemberSerializer(selectors.members_payload(memberships), many=True).data

@@ -30,10 +30,11 @@ class UploadThrottle(UserWriteThrottle):
 class ImageListView(APIView):
     parser_classes = [MultiPartParser]
     throttle_classes = [UploadThrottle]
+    pagination_class = PageNumberPagination  # also what the schema documents for GET
 
     @extend_schema(responses={200: ImageSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         images = paginator.paginate_queryset(selectors.images_of(request.user.pk), request, self)
         return paginator.get_paginated_response(
             ImageSerializer([selectors.image_payload(i) for i in images], many=True).data

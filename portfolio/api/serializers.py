@@ -228,3 +228,7 @@ class RowErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     field = serializers.CharField()
     message = serializers.CharField()
+
+
+class ImportedSerializer(serializers.Serializer):
+    imported = serializers.IntegerField(help_text="Transactions recorded")

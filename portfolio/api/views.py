@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import VALIDATION_ERROR_SCHEMA
 from portfolio import csvfile, selectors, services
 from portfolio.api.serializers import (
     GainYearQuerySerializer,
@@ -24,6 +25,7 @@ from portfolio.api.serializers import (
     HistorySerializer,
     HoldingListField,
     HoldingSerializer,
+    ImportedSerializer,
     ImportInputSerializer,
     PortfolioInputSerializer,
     PortfolioOutputSerializer,
@@ -108,6 +110,8 @@ def _transaction_payload(record: Transaction) -> dict:
 
 
 class TransactionListView(APIView):
+    pagination_class = TransactionPagination  # also what the schema documents for GET
+
     @extend_schema(
         parameters=[TransactionFilterSerializer],
         responses={200: TransactionOutputSerializer(many=True)},
@@ -121,7 +125,7 @@ class TransactionListView(APIView):
             stock=filters.validated_data.get("stock") or None,
             kind=filters.validated_data.get("side") or None,
         )  # fmt: skip
-        paginator = TransactionPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(records, request, view=self)
         return paginator.get_paginated_response(TransactionOutputSerializer(page, many=True).data)
 
@@ -240,11 +244,41 @@ class TransactionExportView(APIView):
         return csvfile.csv_download(user_id=request.user.pk, portfolio=portfolio)
 
 
+# A refusal row by row; written out here because an anyOf can only hold plain schemas.
+IMPORT_REFUSED_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "line": {"type": "integer"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["line", "field", "message"],
+            },
+        },
+    },
+    "required": ["detail", "errors"],
+}
+
+
 class TransactionImportView(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request=ImportInputSerializer, responses={201: None, 400: RowErrorSerializer(many=True)}
+        request=ImportInputSerializer,
+        responses={
+            201: ImportedSerializer,
+            # Either the form itself was refused (no file, too large) or rows of the file were.
+            400: OpenApiResponse(
+                response={"anyOf": [IMPORT_REFUSED_SCHEMA, VALIDATION_ERROR_SCHEMA]},
+                description="Nothing was imported",
+            ),
+        },
     )
     def post(self, request: Request, portfolio_id: int) -> Response:
         portfolio = _portfolio(request, portfolio_id)

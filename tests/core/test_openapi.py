@@ -63,3 +63,31 @@ def test_staff_only_operations_document_their_403(api_schema):
             assert "403" in operation["responses"], f"{method.upper()} {path}"
     # A signed-in reader is never refused: no 403 on a read open to every user.
     assert "403" not in api_schema["paths"]["/api/v1/auth/me/"]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("path", "component"),
+    [
+        ("/api/v1/chat/rooms/{room_id}/members/", "PaginatedMemberList"),
+        ("/api/v1/media/images/", "PaginatedImageList"),
+        ("/api/v1/portfolios/{portfolio_id}/transactions/", "PaginatedTransactionOutputList"),
+    ],
+)
+def test_paginated_api_views_document_the_page_envelope(api_schema, path, component):
+    """These views paginate by hand: the schema once said they answered a bare list."""
+    operation = api_schema["paths"][path]["get"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": f"#/components/schemas/{component}"}
+    assert "page" in {parameter["name"] for parameter in operation["parameters"]}
+    envelope = api_schema["components"]["schemas"][component]
+    assert {"count", "next", "previous", "results"} <= envelope["properties"].keys()
+
+
+def test_the_import_documents_both_of_its_refusals(api_schema):
+    operation = api_schema["paths"]["/api/v1/portfolios/{portfolio_id}/transactions/import/"]
+    responses = operation["post"]["responses"]
+    created = responses["201"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert "imported" in api_schema["components"]["schemas"][created]["properties"]
+    refused = responses["400"]["content"]["application/json"]["schema"]["anyOf"]
+    assert refused[0]["required"] == ["detail", "errors"]  # row by row
+    assert "oneOf" in refused[1]  # the form itself: {field: [messages]}
