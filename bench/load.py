@@ -55,11 +55,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="the stack's INSIGHTSTOCK_VAR_DIR (for its services.env): default .var/load when "
         "starting one, .var with --url",
     )
-    parser.add_argument("--users", type=int, default=300, help="HTTP virtual users (default 300)")
+    parser.add_argument("--users", type=int, default=200, help="HTTP virtual users (default 200)")
     parser.add_argument(
         "--browser-share", type=float, default=0.5, help="share of users that browse pages"
     )
-    parser.add_argument("--market-sockets", type=int, default=2000, help="/ws/market/ subscribers")
+    parser.add_argument("--market-sockets", type=int, default=3000, help="/ws/market/ subscribers")
     parser.add_argument("--chat-sockets", type=int, default=50, help="/ws/chat/ subscribers")
     parser.add_argument(
         "--accounts", type=int, default=20, help="load accounts the users sign in as (default 20)"
@@ -67,7 +67,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ramp", type=float, default=20, help="seconds to start everyone")
     parser.add_argument("--hold", type=float, default=60, help="seconds measured after the ramp")
     parser.add_argument(
-        "--think", type=float, default=3.0, help="mean seconds between a user's requests"
+        "--think", type=float, default=10.0, help="mean seconds between a user's requests (10)"
     )
     parser.add_argument(
         "--web-concurrency", type=int, default=1, help="uvicorn workers of a stack started here"
@@ -402,29 +402,42 @@ def report(args: argparse.Namespace, result: dict, *, runtime: float, command: s
         f"{os.cpu_count()} cores (os.cpu_count()), {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
     )
+    summary = (
+        f"| {stamp} | `{command}` | {args.users} | {open_end_total:,} | {len(all_ms) / held:.1f} |"
+        f" {_ms(p95)} | {error_rate:.2%} | {'–' if hit_rate is None else f'{hit_rate:.1%}'} |"
+        f" {concurrent:,} | {cpu.get('web', 0) / wall:.2f} |"
+        f" {max(0.0, busy - known) / wall:.2f} |"
+    )
+    history = _history_rows()
+    history.insert(0, summary)
+    history_table = "\n".join([HISTORY_HEADER, *history[:HISTORY_ROWS]])
+    limits = _limits(cpu, busy=busy, wall=wall, p95=p95, rec=rec)
     return f"""# Load test (`make load`)
 
-Last run: {stamp} on {machine}. Command: `{command}` ({runtime:.0f} s in all, set-up included).
+Last run: {stamp} on {machine}.
+Command: `{command}` ({runtime:.0f} s in all, set-up and stack start included).
 
-Against the `make run` stack ({target}):
-{args.web_concurrency} uvicorn worker(s), the Celery worker and beat, PostgreSQL and Redis, all on
-this machine with the load generator (one asyncio process, aiohttp), over 127.0.0.1. The stack ran
-with `RATE_LIMIT_USER_PER_MINUTE` and `RATE_LIMIT_ANON_PER_MINUTE` = 100000000 and
-`RATE_LIMIT_LOGIN_PER_MINUTE` = 100000{limits_note}: every virtual user comes from one IP, which
-the limiter would otherwise refuse. The per-user chat send limit (60/min) is kept.
-
-Mix: {args.users} HTTP virtual users ({round(args.users * args.browser_share)} browsers with a
-session cookie from /accounts/login/, the others apps with a bearer token from
-/api/v1/auth/token/), signed in as {args.accounts} load accounts; each waits
-{args.think:g} s on average (0.5-1.5×) between requests, one keep-alive connection each. Browsers
-open /, /stocks/, /stocks/<code>/, /news/, /news/<id>/, /portfolio/, /chat/<room>/; apps call
-the stocks list, a stock, its prices, /market/, news list and detail, the portfolio summary, chat
-rooms and a room's messages, and write: a buy transaction POST and a chat message POST. Stocks are
-picked Zipf-like ({len(c.stock_codes)} stocks, {len(c.news_ids)} news articles, {len(c.room_ids)}
-chat rooms). {args.market_sockets} /ws/market/ and {args.chat_sockets} /ws/chat/ subscribers stay
-open all run. Ramp {args.ramp:g} s, then a hold of {held:.0f} s: only the hold is measured
-(the ramp had {rec.ramp_requests} requests, {rec.ramp_errors} errors).
-{args.note}
+- Stack: {target}; {args.web_concurrency} uvicorn worker(s), the Celery worker and beat,
+  PostgreSQL and Redis, on this machine together with the load generator (one asyncio process,
+  aiohttp), over 127.0.0.1 only.
+- Rate limits raised through the stack's environment: `RATE_LIMIT_USER_PER_MINUTE` and
+  `RATE_LIMIT_ANON_PER_MINUTE` = 100000000, `RATE_LIMIT_LOGIN_PER_MINUTE` = 100000{limits_note}.
+  Every virtual user comes from one IP, which the limiter would otherwise refuse; the per-user
+  chat send limit (60/min) is kept.
+- HTTP users: {args.users} ({round(args.users * args.browser_share)} browsers with a session
+  cookie from /accounts/login/, the others apps with a bearer token from /api/v1/auth/token/),
+  signed in as {args.accounts} load accounts; one keep-alive connection each; {args.think:g} s of
+  think time on average (0.5-1.5×) between requests.
+- Browsers open /, /stocks/, /stocks/<code>/, /news/, /news/<id>/, /portfolio/, /chat/<room>/.
+  Apps call the stocks list, a stock, its prices, /market/, the news list and an article, the
+  portfolio summary, chat rooms and a room's messages, and write: a buy transaction POST and a
+  chat message POST. Stocks are picked Zipf-like ({len(c.stock_codes)} stocks,
+  {len(c.news_ids)} news articles, {len(c.room_ids)} chat rooms).
+- Websockets: {args.market_sockets} /ws/market/ and {args.chat_sockets} /ws/chat/ subscribers,
+  open for the whole run.
+- Ramp {args.ramp:g} s, then a hold of {held:.0f} s; only the hold is measured (the ramp had
+  {rec.ramp_requests} requests, {rec.ramp_errors} errors).
+{f"- {args.note}" if args.note else ""}
 
 ## Targets (O3)
 
@@ -455,7 +468,60 @@ Peak at once: {rec.peak_users} HTTP users, {rec.peak_sockets_total:,} open socke
 Open-files soft limit of the load generator: {soft}.
 
 CPU cores used on average during the hold: {cpu_line}.
+
+{limits}
+
+## Runs on this machine (newest first; kept by each run)
+
+{history_table}
 """
+
+
+HISTORY_HEADER = (
+    "| date | command | HTTP users | sockets | req/s | p95 ms | errors | cache hits |"
+    " concurrent | web cores | other processes' cores |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+HISTORY_ROWS = 12
+
+
+def _history_rows() -> list[str]:
+    """The previous runs' summary rows from the LOAD.md being replaced."""
+    if not LOAD_MD.exists():
+        return []
+    text = LOAD_MD.read_text()
+    if HISTORY_HEADER not in text:
+        return []
+    rows = text.split(HISTORY_HEADER, 1)[1].strip().splitlines()
+    return [row for row in rows if row.startswith("| 20")]
+
+
+def _limits(cpu: dict, *, busy: float, wall: float, p95: float, rec: Recorder) -> str:
+    """What held the figures back, read from where the CPU went."""
+    cores = os.cpu_count() or 1
+    web = cpu.get("web", 0.0) / wall
+    others = max(0.0, busy - sum(cpu.values())) / wall
+    notes = []
+    if busy / wall >= 0.9 * cores:
+        notes.append(
+            f"The machine's {cores} cores were saturated ({busy / wall:.2f} busy on average); "
+            f"{others:.2f} of them went to other processes (other test runs on this machine), "
+            f"which the figures above include."
+        )
+    if web >= 0.85:
+        notes.append(
+            "The web process ran at about one core: Django's synchronous views run in one "
+            "thread per ASGI process (sync_to_async, thread-sensitive), so one uvicorn worker "
+            "serves at most one core's worth of requests; WEB_CONCURRENCY adds processes."
+        )
+    if rec.peak_in_flight > 0.3 * max(1, rec.peak_users) and p95 > TARGET_P95_MS:
+        notes.append(
+            f"Requests queued in the server ({rec.peak_in_flight} in flight at most): the offered "
+            "rate was above what it served, so latency is mostly waiting, not work."
+        )
+    return (
+        " ".join(notes) or "No saturation seen: neither the machine nor the web process was full."
+    )
 
 
 def _row(kind: str, samples: list[float], held: float, errors: int) -> str:
@@ -499,9 +565,10 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     command = "make load" + (f' ARGS="{" ".join(argv)}"' if argv else "")
     raise_open_files_limit(args.users + args.market_sockets + args.chat_sockets + 1000)
-    # SIGTERM (and a closed terminal) stop the run as Ctrl-C does: the stack is stopped below.
-    signal.signal(signal.SIGTERM, _stop_requested)
-    signal.signal(signal.SIGHUP, _stop_requested)
+    # Ctrl-C, SIGTERM and a closed terminal all stop the run, and the stack is stopped below.
+    # SIGINT too is set here: a shell starts a background job with SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_requested)
     stack = None
     try:
         if args.url:
