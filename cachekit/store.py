@@ -64,7 +64,7 @@ class RedisUnavailable(Exception):
 class _CircuitBreaker:
     """After a Redis failure, skip Redis for a while instead of paying a timeout per call.
 
-    The pause doubles on each consecutive failure (reconnect back-off), up to a ceiling.
+    The pause doubles on each consecutive failed trial (reconnect back-off), up to a ceiling.
     """
 
     def __init__(self) -> None:
@@ -78,6 +78,11 @@ class _CircuitBreaker:
 
     def failed(self, error: Exception) -> None:
         with self._lock:
+            if time.monotonic() < self._open_until:
+                # Another call, in flight when Redis went, failing too: not a failed trial. Under
+                # load, doubling on each would reach the ceiling in one burst and keep the cache
+                # bypassed that long after Redis is back.
+                return
             base = settings.CACHEKIT_BREAKER_BASE_SECONDS
             self._pause_seconds = min(
                 max(base, self._pause_seconds * 2), settings.CACHEKIT_BREAKER_MAX_SECONDS
