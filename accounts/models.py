@@ -1,5 +1,5 @@
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 
 
 class User(AbstractUser):
@@ -19,3 +19,17 @@ class User(AbstractUser):
         # A new password (a change, an admin reset) ends every API session the old one opened.
         super().set_password(raw_password)
         self.token_generation += 1
+        self._are_sessions_revoked = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        is_new = self._state.adding
+        super().save(*args, **kwargs)
+        if getattr(self, "_are_sessions_revoked", False):
+            self._are_sessions_revoked = False
+            if not is_new:  # a new user has no sessions to end
+                from accounts.signals import user_sessions_revoked
+
+                user_id = self.pk
+                transaction.on_commit(
+                    lambda: user_sessions_revoked.send(sender=User, user_id=user_id)
+                )

@@ -19,10 +19,12 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.signals import user_sessions_revoked
 from accounts.tokens import access_token_encode
 from core.redis import RedisError, state_redis
 
@@ -169,6 +171,8 @@ def user_sessions_revoke_all(*, user: User) -> int:
     """
     User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1)
     user.refresh_from_db(fields=["token_generation"])
+    user_id = user.pk
+    transaction.on_commit(lambda: user_sessions_revoked.send(sender=User, user_id=user_id))
     try:
         client = state_redis()
         families = client.smembers(_user_families_key(user.pk))

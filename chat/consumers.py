@@ -5,8 +5,9 @@ Protocol (ARCHITECTURE.md): client → server `join_room {room_id}`, `leave_room
 client `welcome {user_id}`, `joined_room`, `left_room`, `user_joined`, `user_left`,
 `new_message {message}`, `read`, `pong`, `error {message}`, and `ping` every CHAT_PING_SECONDS.
 
-A socket is closed with 1008 when it has no valid session or `?token=`, and with 1008 "Too many
-connections" when its user opens one more than CHAT_MAX_CONNECTIONS_PER_USER (the oldest goes).
+A socket is closed with 1008 when it has no valid session or `?token=`, with 1008 "Too many
+connections" when its user opens one more than CHAT_MAX_CONNECTIONS_PER_USER (the oldest goes),
+and with 1008 "Signed out" when its user logs out everywhere or changes password.
 A socket silent for CHAT_IDLE_SECONDS is closed (4408); one whose outgoing queue fills because
 the client does not read is closed (4429), so it cannot grow server memory.
 """
@@ -339,3 +340,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_evict(self, message: dict[str, Any]) -> None:
         await self._close(CLOSE_POLICY_VIOLATION, "Too many connections")
+
+    async def chat_revoke(self, message: dict[str, Any]) -> None:
+        # The user signed out everywhere or changed password (chat.signals).
+        await self._close(CLOSE_POLICY_VIOLATION, "Signed out")

@@ -130,3 +130,26 @@ async def test_a_token_revoked_by_log_out_everywhere_no_longer_opens_a_socket(
 
     assert connected and closed["code"] == 1008
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize("how", ["log out everywhere", "a new password"])
+async def test_ending_every_session_closes_the_sockets_already_open(two_users: TwoUsers, how):
+    """A stolen token's socket must not keep hearing private rooms after its owner signed out
+    everywhere: the token is refused at the next connect, and the open sockets are closed."""
+    s = two_users
+    bob = await open_socket(s.bob)
+    await next_event(bob, "welcome")
+
+    def end_every_session() -> None:
+        if how == "log out everywhere":
+            account_services.user_sessions_revoke_all(user=s.bob)
+        else:
+            s.bob.set_password("an entirely new passphrase")
+            s.bob.save()
+
+    await sync_to_async(end_every_session)()
+
+    while (event := await bob.receive_output(timeout=5))["type"] != "websocket.close":
+        assert event["type"] == "websocket.send"
+    assert event["code"] == 1008
+    await bob.disconnect()
