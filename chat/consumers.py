@@ -7,7 +7,9 @@ client `welcome {user_id}`, `joined_room`, `left_room`, `user_joined`, `user_lef
 
 A socket is closed with 1008 when it has no valid session or `?token=`, with 1008 "Too many
 connections" when its user opens one more than CHAT_MAX_CONNECTIONS_PER_USER (the oldest goes),
-and with 1008 "Signed out" when its user logs out everywhere or changes password.
+and with 4401 "Signed out" when its user logs out everywhere or changes password: a client may
+connect again, and is refused then unless its credentials are still good (a page's session after
+an API "log out everywhere").
 A socket silent for CHAT_IDLE_SECONDS is closed (4408); one whose outgoing queue fills because
 the client does not read is closed (4429), so it cannot grow server memory.
 """
@@ -41,6 +43,7 @@ from core.throttling import rate_limit_hit
 logger = logging.getLogger(__name__)
 
 CLOSE_POLICY_VIOLATION = 1008
+CLOSE_SIGNED_OUT = 4401
 CLOSE_IDLE = 4408
 CLOSE_NOT_READING = 4429
 MAX_FRAME_CHARS = 16_384
@@ -343,4 +346,4 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_revoke(self, message: dict[str, Any]) -> None:
         # The user signed out everywhere or changed password (chat.signals).
-        await self._close(CLOSE_POLICY_VIOLATION, "Signed out")
+        await self._close(CLOSE_SIGNED_OUT, "Signed out")
