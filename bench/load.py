@@ -552,6 +552,19 @@ def _rate(row: dict) -> str:
 # --- main ------------------------------------------------------------------------------------
 
 
+def _without_note(argv: list[str]) -> list[str]:
+    """The arguments as a command to repeat, without the free-text --note."""
+    shown, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--note":
+            skip = True
+        elif not arg.startswith("--note="):
+            shown.append(arg)
+    return shown
+
+
 class Stopped(Exception):
     pass
 
@@ -563,7 +576,8 @@ def _stop_requested(signum: int, frame: object) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    command = "make load" + (f' ARGS="{" ".join(argv)}"' if argv else "")
+    shown = _without_note(argv)
+    command = "make load" + (f' ARGS="{" ".join(shown)}"' if shown else "")
     raise_open_files_limit(args.users + args.market_sockets + args.chat_sockets + 1000)
     # Ctrl-C, SIGTERM and a closed terminal all stop the run, and the stack is stopped below.
     # SIGINT too is set here: a shell starts a background job with SIGINT ignored.
