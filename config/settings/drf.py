@@ -36,6 +36,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Request and response components apart: an upload's file is then binary, not a URL string.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # API tokens: a signed access token (stateless) and a refresh token kept in Redis.

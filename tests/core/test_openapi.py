@@ -91,3 +91,15 @@ def test_the_import_documents_both_of_its_refusals(api_schema):
     refused = responses["400"]["content"]["application/json"]["schema"]["anyOf"]
     assert refused[0]["required"] == ["detail", "errors"]  # row by row
     assert "oneOf" in refused[1]  # the form itself: {field: [messages]}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/media/images/", "/api/v1/portfolios/{portfolio_id}/transactions/import/"]
+)
+def test_uploads_document_their_file_as_binary(api_schema, path):
+    """An upload sends the file's bytes: the schema once said a URL string (a response's
+    FileField), so a client generated from it could not upload at all."""
+    body = api_schema["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+    component = body["schema"]["$ref"].split("/")[-1]
+    file_field = api_schema["components"]["schemas"][component]["properties"]["file"]
+    assert file_field == {**file_field, "type": "string", "format": "binary"}
