@@ -578,7 +578,10 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     shown = _without_note(argv)
     command = "make load" + (f' ARGS="{" ".join(shown)}"' if shown else "")
-    raise_open_files_limit(args.users + args.market_sockets + args.chat_sockets + 1000)
+    needed = args.users + args.market_sockets + args.chat_sockets + 1000
+    soft, _hard = raise_open_files_limit(needed)
+    if soft < needed:
+        print(f"warning: open-files limit {soft} < {needed}: sockets beyond it will fail")
     # Ctrl-C, SIGTERM and a closed terminal all stop the run, and the stack is stopped below.
     # SIGINT too is set here: a shell starts a background job with SIGINT ignored.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

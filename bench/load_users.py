@@ -448,7 +448,7 @@ async def read_catalogue(base: str, access: str) -> Catalogue:
     async with aiohttp.ClientSession(headers=headers) as session:
         # The biggest companies first: the Zipf pick makes them the hot ones.
         stocks: list[dict] = []
-        for page in (1, 2, 3, 4, 5):
+        for page in range(1, 21):
             async with session.get(f"{api}/stocks/?page={page}") as response:
                 if response.status != 200:
                     break
