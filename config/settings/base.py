@@ -159,3 +159,12 @@ from config.settings.news import *  # noqa: E402,F403
 from config.settings.portfolio import *  # noqa: E402,F403
 from config.settings.redis import *  # noqa: E402,F403
 from config.settings.stocks import *  # noqa: E402,F403
+
+# The largest request body of any kind (bytes), refused with 413 before Django stores it
+# (core.bodylimit): Django's ASGI handler writes a whole body to a temporary file first. The
+# default leaves room for the largest upload and its multipart framing.
+REQUEST_MAX_BODY_BYTES = env.int(
+    "REQUEST_MAX_BODY_BYTES",
+    default=max(MEDIA_MAX_UPLOAD_BYTES, PORTFOLIO_IMPORT_MAX_BYTES, DATA_UPLOAD_MAX_MEMORY_SIZE)  # noqa: F405
+    + 1024 * 1024,
+)
