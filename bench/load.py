@@ -35,7 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load_stack  # noqa: E402
-from bench.load_users import Catalogue, Load, Recorder, prepare_accounts, read_catalogue  # noqa: E402
+from bench.load_users import (  # noqa: E402
+    REQUEST_TIMEOUT_SECONDS,
+    Catalogue,
+    Load,
+    Recorder,
+    prepare_accounts,
+    read_catalogue,
+)
 from bench.stats import percentile  # noqa: E402
 
 LOAD_MD = ROOT / "bench" / "LOAD.md"
@@ -379,6 +386,9 @@ def report(args: argparse.Namespace, result: dict, *, runtime: float, command: s
     cpu_line += f", everything else {max(0.0, busy - known) / wall:.2f}"
     cpu_line += f" (of {os.cpu_count()} cores; machine busy {busy / wall:.2f})"
 
+    web_ms = cpu.get("web", 0.0) * 1000 / max(1, len(all_ms))
+    web_ms_per_request = f"{web_ms:.0f}" if web_ms else "–"
+    per_core = f"{1000 / web_ms:.0f}" if web_ms else "–"
     errors_seen = (
         "; ".join(f"{kind}: {why} ×{n}" for (kind, why), n in rec.error_kinds.most_common(8))
         or "none"
@@ -465,9 +475,12 @@ Socket failures: {socket_why}. Market snapshots are published every STOCKS_PUBLI
 Peak at once: {rec.peak_users} HTTP users, {rec.peak_sockets_total:,} open sockets
 ({rec.peak_concurrent:,} together); {rec.peak_in_flight} requests in flight at most; at most
 {result["peak_connections"]:,} established TCP connections from the load generator to the server.
-Open-files soft limit of the load generator: {soft}.
+Open-files soft limit of the load generator: {soft}. The load generator shares the CPUs too: a
+time above the {REQUEST_TIMEOUT_SECONDS} s request timeout is its own lag in noticing the timeout.
 
-CPU cores used on average during the hold: {cpu_line}.
+CPU cores used on average during the hold: {cpu_line}. Web process CPU per HTTP request (the
+sockets' fan-out included): {web_ms_per_request} ms, so one fully used core would serve about
+{per_core} requests/s of this mix.
 
 {limits}
 
