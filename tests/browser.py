@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
+from django.db import connections
 
 CHROMIUM = "/usr/bin/chromium"
 T = TypeVar("T")
@@ -31,8 +32,17 @@ def require_chromium() -> None:
 
 def in_thread(function: Callable[[], T]) -> T:
     """Run ORM code while Playwright's event loop owns this thread (Django refuses it there)."""
+
+    def run() -> T:
+        try:
+            return function()
+        finally:
+            # The thread ends here: its connection must go back to the pool, or each call
+            # keeps one of the pool's connections checked out until the pool has none left.
+            connections.close_all()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function).result()
+        return pool.submit(run).result()
 
 
 @pytest.fixture
@@ -45,9 +55,12 @@ def browser_pages() -> Iterator[Callable[..., object]]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
 
-        def new_page(locale: str = "en-US", width: int = 1280, height: int = 900) -> object:
+        def new_page(
+            locale: str = "en-US", width: int = 1280, height: int = 900, **options: object
+        ) -> object:
+            # options: more of Playwright's context settings (is_mobile, has_touch for a phone)
             context = browser.new_context(
-                locale=locale, viewport={"width": width, "height": height}
+                locale=locale, viewport={"width": width, "height": height}, **options
             )
             page = context.new_page()
             page.on("pageerror", lambda error: errors.append(str(error)))
