@@ -168,6 +168,27 @@ class CpuShares:
 
 
 async def run_load(args: argparse.Namespace, base: str, users: list[str], cpu: CpuShares) -> dict:
+    # A signal handler that raises would raise inside whichever task happens to run, and only end
+    # that task: in the loop, a stop request cancels this main task instead, whose clean-up runs.
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    stop_requests: list[str] = []
+
+    def stop_requested(name: str) -> None:
+        stop_requests.append(name)
+        main.cancel()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop_requested, signal.Signals(signum).name)
+    try:
+        return await _run_load(args, base, users, cpu)
+    except asyncio.CancelledError:
+        if stop_requests:
+            raise Stopped(stop_requests[0]) from None
+        raise
+
+
+async def _run_load(args: argparse.Namespace, base: str, users: list[str], cpu: CpuShares) -> dict:
     rec = Recorder()
     web_sessions = min(len(users), max(1, round(args.accounts * args.browser_share)))
     accounts = await prepare_accounts(
@@ -582,8 +603,17 @@ class Stopped(Exception):
     pass
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _stop_requested(signum: int, frame: object) -> None:
     raise Stopped(signal.Signals(signum).name)
+
+
+def _handle_stop_signals() -> None:
+    """Outside the event loop (stack start, set-up, report), a stop request raises Stopped."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop_requested)
 
 
 def main(argv: list[str]) -> int:
@@ -597,8 +627,7 @@ def main(argv: list[str]) -> int:
         print(f"warning: open-files limit {soft} < {needed}: sockets beyond it will fail")
     # Ctrl-C, SIGTERM and a closed terminal all stop the run, and the stack is stopped below.
     # SIGINT too is set here: a shell starts a background job with SIGINT ignored.
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _stop_requested)
+    _handle_stop_signals()
     stack = None
     try:
         if args.url:
@@ -630,7 +659,10 @@ def main(argv: list[str]) -> int:
             " ...",
             flush=True,
         )
-        result = asyncio.run(run_load(args, base, prepared["users"], cpu))
+        try:
+            result = asyncio.run(run_load(args, base, prepared["users"], cpu))
+        finally:
+            _handle_stop_signals()  # the loop reset its handlers to the defaults on closing
         text = report(args, result, runtime=time.monotonic() - started, command=command)
         print(text)
         if not args.no_write:
@@ -643,7 +675,7 @@ def main(argv: list[str]) -> int:
     finally:
         if stack is not None:
             # A second Ctrl-C must not cut the stack's shutdown short.
-            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            for signum in STOP_SIGNALS:
                 signal.signal(signum, signal.SIG_IGN)
             print("stopping the stack ...", flush=True)
             code = stack.stop()
