@@ -17,6 +17,7 @@ from accounts.demo import DEMO_USERS
 from news import services as news_services
 from tests.browser import in_thread, require_chromium
 from tests.conftest import AsgiServer
+from tests.pipelines.conftest import worker  # noqa: F401 - a real Celery worker
 
 require_chromium()
 
@@ -134,6 +135,14 @@ def demo_news(demo_site: AsgiServer) -> None:
         news_services.articles_analyse()
 
     in_thread(crawl)
+
+
+@pytest.fixture
+def running_worker(worker: Callable[[], None]) -> None:  # noqa: F811
+    """A real Celery worker on the real broker. Asked for before `person`, so it starts before
+    Playwright's event loop owns this thread: Django refuses the worker's start-up database
+    calls from there."""
+    worker()
 
 
 def sign_in(page: Page, server: AsgiServer, username: str, next_path: str = "/") -> None:

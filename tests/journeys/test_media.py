@@ -8,13 +8,11 @@ import pytest
 from tests.journeys.conftest import expect, sign_in
 from tests.media import corpus
 from tests.media.conftest import media_root  # noqa: F401 - uploads go to the test's own folder
-from tests.pipelines.conftest import worker  # noqa: F401 - a real Celery worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_media(demo_site, person, look, worker, tmp_path):  # noqa: F811
-    worker()
+def test_media(demo_site, running_worker, person, look, tmp_path):
     photo = tmp_path / "IMG_0001.jpg"
     photo.write_bytes(corpus.jpeg_oriented(6))  # stored sideways, to be shown upright
     page = person()

@@ -9,15 +9,13 @@ import pytest
 from pipelines.models import JobRun
 from tests.browser import in_thread
 from tests.journeys.conftest import expect, sign_in
-from tests.pipelines.conftest import worker  # noqa: F401 - a real Celery worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 JOB = "stocks.collect_prices"
 
 
-def test_pipelines(demo_site, person, look, worker):  # noqa: F811
-    worker()
+def test_pipelines(demo_site, running_worker, person, look):
     page = person()
     sign_in(page, demo_site, "staff", "/")
     page.get_by_role("link", name="Pipelines").click()
