@@ -146,10 +146,10 @@ def running_worker(worker: Callable[[], None]) -> None:  # noqa: F811
 
 
 def sign_in(page: Page, server: AsgiServer, username: str, next_path: str = "/") -> None:
-    """Through the login page, as a person does; lands on next_path."""
+    """As a demo user (seed_demo's demo or staff), through the login page; lands on next_path."""
     page.goto(f"{server.http_url}/accounts/login/?next={next_path}")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORDS.get(username, "correct horse battery staple"))
+    page.get_by_label("Password").fill(DEMO_PASSWORDS[username])
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{server.http_url}{next_path}")
     expect(page.get_by_test_id("whoami")).to_have_text(username)
