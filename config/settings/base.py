@@ -163,8 +163,9 @@ from config.settings.stocks import *  # noqa: E402,F403
 # The largest request body of any kind (bytes), refused with 413 before Django stores it
 # (core.bodylimit): Django's ASGI handler writes a whole body to a temporary file first. The
 # default leaves room for the largest upload and its multipart framing.
-REQUEST_MAX_BODY_BYTES = env.int(
-    "REQUEST_MAX_BODY_BYTES",
-    default=max(MEDIA_MAX_UPLOAD_BYTES, PORTFOLIO_IMPORT_MAX_BYTES, DATA_UPLOAD_MAX_MEMORY_SIZE)  # noqa: F405
-    + 1024 * 1024,
+_largest_body = max(
+    MEDIA_MAX_UPLOAD_BYTES,  # noqa: F405
+    PORTFOLIO_IMPORT_MAX_BYTES,  # noqa: F405
+    DATA_UPLOAD_MAX_MEMORY_SIZE,
 )
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=_largest_body + 1024 * 1024)
