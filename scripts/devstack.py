@@ -426,6 +426,10 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
         "PYTHONUNBUFFERED": "1",
     }
     env.setdefault("DJANGO_SECRET_KEY", local_secret_key())
+    # The demo news feeds are served by the site itself: seed them with this run's address, so
+    # `PORT=8001 make run` crawls its own feeds rather than whatever listens on 8000.
+    served_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+    env.setdefault("NEWS_DEMO_FEED_BASE_URL", f"http://{served_host}:{port}")
     bin_dir = Path(PYTHON).parent
     children = [
         Child(
@@ -486,9 +490,8 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
             start_child(child, env)
         url = f"http://{host}:{port}"
         # Listening on every interface still answers on loopback, which ALLOWED_HOSTS accepts.
-        probe_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
         if not wait_for_http(
-            f"http://{probe_host}:{port}/healthz", timeout_seconds=60, children=children
+            f"http://{served_host}:{port}/healthz", timeout_seconds=60, children=children
         ):
             say("the web server did not come up; see its output above")
             return 1
