@@ -19,7 +19,7 @@ from cachekit import AnyRow, Row, cached
 from chat import presence
 from chat.models import MemberRole, Membership, Message, ReadReceipt, Room, RoomKind
 from chat.payloads import message_payload, user_payload
-from chat.services import search_term_key
+from chat.services import search_searchers_key, search_term_key
 from core.redis import RedisError, state_redis
 from core.textsearch import TsQuery, search_query, search_terms
 
@@ -98,23 +98,41 @@ def message_search(
     }
 
 
-@cached(namespace="chat", ttl="popular_search_terms")
+# Terms whose distinct searchers are counted exactly (PFCOUNT), chosen by their summed daily
+# counts, which are at least that (a user on two days counts on both).
+POPULAR_CANDIDATES = 100
+
+
+# Version 2: counts are distinct searchers, and a term needs CHAT_POPULAR_MIN_SEARCHERS of them;
+# lists cached under version 1 could show one user's search.
+@cached(namespace="chat", ttl="popular_search_terms", version=2)
 def popular_search_terms() -> list[dict[str, Any]]:
-    """The most searched terms of the last CHAT_POPULAR_DAYS days, most first (H13)."""
+    """The terms searched by the most distinct users over the last CHAT_POPULAR_DAYS days, most
+    first (H13). A term is listed only once CHAT_POPULAR_MIN_SEARCHERS users searched it: one
+    user's search is theirs, not a trend to show everyone."""
     today = timezone.localdate()
-    days = [today - timedelta(days=n) for n in range(settings.CHAT_POPULAR_DAYS)]
-    counts: Counter[str] = Counter()
+    days = [f"{today - timedelta(days=n):%Y%m%d}" for n in range(settings.CHAT_POPULAR_DAYS)]
+    least = max(settings.CHAT_POPULAR_MIN_SEARCHERS, 1)
     try:
-        pipe = state_redis().pipeline(transaction=False)
-        for day in days:
-            pipe.zrevrange(search_term_key(f"{day:%Y%m%d}"), 0, 99, withscores=True)
+        client = state_redis()
+        pipe = client.pipeline(transaction=False)
+        for day in days:  # SEARCH_TERMS_PER_DAY terms a day at most
+            pipe.zrange(search_term_key(day), 0, -1, withscores=True)
+        summed: Counter[str] = Counter()
         for ranked in pipe.execute():
             for term, score in ranked:
-                counts[term] += int(score)
+                summed[term] += int(score)
+        candidates = sorted((t for t, n in summed.items() if n >= least),
+                            key=lambda t: (-summed[t], t))[:POPULAR_CANDIDATES]  # fmt: skip
+        pipe = client.pipeline(transaction=False)
+        for term in candidates:
+            pipe.pfcount(*(search_searchers_key(day, term) for day in days))
+        searchers = dict(zip(candidates, pipe.execute(), strict=True))
     except RedisError:
         return []
-    return [{"term": term, "count": count}
-            for term, count in counts.most_common(settings.CHAT_POPULAR_TERMS)]  # fmt: skip
+    listed = sorted((t for t, n in searchers.items() if n >= least),
+                    key=lambda t: (-searchers[t], t))[: settings.CHAT_POPULAR_TERMS]  # fmt: skip
+    return [{"term": term, "count": searchers[term]} for term in listed]
 
 
 @cached(namespace="chat", ttl="chat_rooms", depends_on=lambda user_id: [

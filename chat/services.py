@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
+from datetime import date
 from typing import NamedTuple
 
 from django.conf import settings
@@ -180,26 +182,62 @@ def message_delete(*, message: Message, deleter: User) -> Message:
 
 
 def search_term_key(day: str) -> str:
+    """The day's sorted set: term -> distinct users who searched it that day."""
     return f"chat:search:terms:{day}"
+
+
+def search_searchers_key(day: str, term: str) -> str:
+    """The day's HyperLogLog of the users who searched ``term``: PFCOUNT over several days' keys
+    counts the union, so a user searching on two days counts once."""
+    return f"chat:search:searchers:{day}:{term}"
+
+
+# Terms kept per day, those with the most distinct searchers. Search is not throttled, so
+# without a cap one user typing random words would grow the day's keys without end; with it a
+# day holds at most this many terms, each with a HyperLogLog (tens of bytes for a few searchers,
+# 12 KB at most), for CHAT_POPULAR_DAYS + 1 days. A term enters at one searcher, so however many
+# searches one user makes, they only evict other one-searcher terms (lowest count first, ties by
+# name); an evicted term's HyperLogLog goes with it.
+SEARCH_TERMS_PER_DAY = 1000
+
+# KEYS: the day's sorted set, the term's HyperLogLog that day. ARGV: user id, term, expiry in
+# seconds, SEARCH_TERMS_PER_DAY, the prefix of the day's HyperLogLog keys. One script, so the
+# set and the HyperLogLogs never disagree about which terms are kept.
+_RECORD_SEARCH = """
+local added = redis.call('PFADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if added == 1 then
+  redis.call('ZINCRBY', KEYS[1], 1, ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+  if excess > 0 then
+    local evicted = redis.call('ZPOPMIN', KEYS[1], excess)
+    for i = 1, #evicted, 2 do redis.call('DEL', ARGV[5] .. evicted[i]) end
+  end
+end
+return added
+"""
 
 
 def normalised_search_term(query: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", query).casefold().split())[:100]
 
 
-def search_term_record(*, query: str) -> None:
-    """Count a search for the popular terms (H13); best effort when Redis is down."""
+def search_term_record(*, query: str, user_id: int, day: date | None = None) -> None:
+    """Count ``user_id`` as a searcher of the query's term on ``day`` (today by default) for the
+    popular terms (H13): each user counts once per term, however often they search it. Best
+    effort when Redis is down."""
     term = normalised_search_term(query)
     if not term:
         return
-    key = search_term_key(f"{timezone.localdate():%Y%m%d}")
-    try:
-        pipe = state_redis().pipeline(transaction=False)
-        pipe.zincrby(key, 1, term)
-        pipe.expire(key, (settings.CHAT_POPULAR_DAYS + 1) * 24 * 3600)
-        pipe.execute()
-    except RedisError:
-        pass
+    stamp = f"{day or timezone.localdate():%Y%m%d}"
+    ttl = (settings.CHAT_POPULAR_DAYS + 1) * 24 * 3600
+    keys = [search_term_key(stamp), search_searchers_key(stamp, term)]
+    prefix = search_searchers_key(stamp, "")
+    with contextlib.suppress(RedisError):
+        state_redis().eval(
+            _RECORD_SEARCH, 2, *keys, user_id, term, ttl, SEARCH_TERMS_PER_DAY, prefix
+        )
 
 
 READ_BATCH_SIZE = 500

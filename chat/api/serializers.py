@@ -55,7 +55,9 @@ class SearchPageSerializer(serializers.Serializer):
 
 class PopularTermSerializer(serializers.Serializer):
     term = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text="Distinct users who searched the term within CHAT_POPULAR_DAYS days"
+    )
 
 
 class RoomInputSerializer(serializers.Serializer):

@@ -60,7 +60,7 @@ class MessageSearchView(APIView):
             room_id is not None and room_id not in selectors.room_ids_of(request.user.pk)  # cached
         ):
             raise NotFound("You are not a member of a room with this id.")
-        services.search_term_record(query=data["q"])
+        services.search_term_record(query=data["q"], user_id=request.user.pk)
         page = selectors.message_search(
             request.user.pk, data["q"], room_id, data["limit"], data["offset"]
         )

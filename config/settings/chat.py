@@ -14,6 +14,9 @@ CHAT_SEARCH_CANDIDATES = env.int("CHAT_SEARCH_CANDIDATES", default=1000)
 CHAT_POPULAR_TERMS = env.int("CHAT_POPULAR_TERMS", default=10)
 # Popular terms are counted per day and summed over this many days.
 CHAT_POPULAR_DAYS = env.int("CHAT_POPULAR_DAYS", default=7)
+# A term is listed only once this many distinct users searched it within those days, and its
+# count is its distinct searchers: one user's search text is theirs, and repeating it adds nothing.
+CHAT_POPULAR_MIN_SEARCHERS = env.int("CHAT_POPULAR_MIN_SEARCHERS", default=3)
 # The websocket (H3, H6, H7): server ping interval, silence after which a socket is closed,
 # connections per user, events queued per socket before a client that does not read is
 # dropped, messages a user may send per minute, rooms subscribed at connect.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from chat import selectors, services
 from chat.models import RoomKind
+from core.redis import state_redis
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,12 +113,88 @@ def test_anonymous_search_is_refused(room):
     assert APIClient().get(SEARCH, {"q": "삼성"}).status_code == 401
 
 
-def test_popular_terms_count_searches_most_first(client, room):
-    for q in ["반도체", "반도체", "Samsung", "samsung ", "반도체"]:
-        client.get(SEARCH, {"q": q})
-    client.get(SEARCH, {"q": "a"})  # refused: not counted
-    response = APIClient().get("/api/v1/search/popular/")
-    assert response.json() == [{"term": "반도체", "count": 3}, {"term": "samsung", "count": 2}]
+POPULAR = "/api/v1/search/popular/"
+
+
+def searcher() -> APIClient:
+    """A new user, signed in (popular terms count any search, in whatever rooms)."""
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    return client
+
+
+def popular() -> list[dict]:
+    response = APIClient().get(POPULAR)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_popular_terms_count_distinct_searchers_most_first(client, room):
+    others = [searcher() for _ in range(3)]
+    for who in [client, *others]:  # four users
+        who.get(SEARCH, {"q": "반도체"})
+    for who, q in zip([client, *others[:2]], ["Samsung", "samsung ", "SAMSUNG"], strict=True):
+        who.get(SEARCH, {"q": q})  # the same term, normalised: three users
+        who.get(SEARCH, {"q": q})  # and again, which adds nothing
+    for who in others[:2]:
+        who.get(SEARCH, {"q": "lg"})  # two users: not listed
+    for who in others:
+        who.get(SEARCH, {"q": "a"})  # refused: not counted
+    assert popular() == [{"term": "반도체", "count": 4}, {"term": "samsung", "count": 3}]
+
+
+def test_one_user_searching_a_term_fifty_times_does_not_list_it(client, room):
+    for _ in range(50):
+        assert client.get(SEARCH, {"q": "alice의 비밀 검색"}).status_code == 200
+    assert popular() == []
+
+
+def test_a_term_is_listed_once_the_minimum_of_distinct_users_searched_it(settings):
+    settings.CHAT_POPULAR_MIN_SEARCHERS = 3
+    first, second, third = (searcher() for _ in range(3))
+    for _ in range(10):
+        first.get(SEARCH, {"q": "HBM"})
+        second.get(SEARCH, {"q": "HBM"})
+    assert popular() == []  # two users, however often
+    third.get(SEARCH, {"q": "HBM"})
+    assert popular() == [{"term": "hbm", "count": 3}]
+
+
+def test_a_user_searching_on_several_days_counts_once(alice):
+    today = timezone.localdate()
+    bob, carol = UserFactory(), UserFactory()
+    for n in range(3):
+        services.search_term_record(query="코스피", user_id=alice.pk, day=today - timedelta(n))
+    services.search_term_record(query="코스피", user_id=bob.pk, day=today - timedelta(1))
+    assert selectors.popular_search_terms() == []  # alice on three days and bob: two searchers
+
+    services.search_term_record(query="코스피", user_id=carol.pk, day=today - timedelta(2))
+    assert selectors.popular_search_terms() == [{"term": "코스피", "count": 3}]
+
+
+def test_searches_older_than_the_window_are_not_counted(alice, settings):
+    today = timezone.localdate()
+    old = today - timedelta(days=settings.CHAT_POPULAR_DAYS)  # the day before the window
+    for user in [alice, UserFactory(), UserFactory()]:
+        services.search_term_record(query="현대차", user_id=user.pk, day=old)
+    assert selectors.popular_search_terms() == []
+
+
+def test_one_user_cannot_push_out_terms_others_searched(monkeypatch):
+    monkeypatch.setattr(services, "SEARCH_TERMS_PER_DAY", 5)
+    for who in [searcher() for _ in range(3)]:
+        who.get(SEARCH, {"q": "배터리"})
+    flooder = UserFactory()
+    for n in range(20):  # four times the day's room, all by one user
+        services.search_term_record(query=f"spam{n:02}", user_id=flooder.pk)
+    assert popular() == [{"term": "배터리", "count": 3}]
+    day = f"{timezone.localdate():%Y%m%d}"
+    r = state_redis()
+    assert r.zcard(services.search_term_key(day)) == 5  # bounded
+    kept = set(r.zrange(services.search_term_key(day), 0, -1))
+    for n in range(20):  # an evicted term's HyperLogLog goes with it
+        term = f"spam{n:02}"
+        assert r.exists(services.search_searchers_key(day, term)) == (term in kept)
 
 
 @pytest.mark.django_db(transaction=True)  # the cache stores only outside a pending transaction

@@ -59,5 +59,5 @@ def hostile_data() -> Hostile:
     message = chat_services.message_send(room=room, sender=mallory, content=f"{PAYLOAD} 삼성")
     image = ready_image(mallory, f"{PAYLOAD}.png")
     article = ArticleFactory(title=PAYLOAD, summary=PAYLOAD, stocks=[stock])
-    chat_services.search_term_record(query=PAYLOAD)
+    chat_services.search_term_record(query=PAYLOAD, user_id=mallory.pk)
     return Hostile(mallory, alice, stock, portfolio, room, message, image, article)
