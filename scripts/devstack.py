@@ -50,6 +50,16 @@ def _die_with_parent() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _killed_with_parent() -> None:
+    """As `_die_with_parent`, with SIGKILL: for Celery beat, whose SIGTERM handler syncs the
+    schedule to the database from inside the signal handler. Once (in CI) a beat sent SIGTERM
+    that way was still alive a minute after its launcher had been killed; an orphaned beat would
+    go on scheduling jobs for ever. What a kill loses is at most the last-run times since its
+    last sync; a normal stop still sends SIGTERM first."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 _PR_SET_PDEATHSIG = 1
 try:  # loaded before any fork: the child must not import or allocate much
     _LIBC = ctypes.CDLL("libc.so.6", use_errno=True) if sys.platform == "linux" else None
@@ -277,6 +287,7 @@ def _pg_system_user() -> str | None:
 class Child:
     name: str
     argv: list[str]
+    is_killed_with_launcher: bool = False  # SIGKILL rather than SIGTERM when the launcher dies
     process: subprocess.Popen | None = None
     pump: threading.Thread | None = field(default=None, repr=False)
 
@@ -288,6 +299,7 @@ def _pump_output(child: Child) -> None:
 
 
 def start_child(child: Child, env: dict[str, str]) -> None:
+    on_launcher_death = _killed_with_parent if child.is_killed_with_launcher else _die_with_parent
     child.process = subprocess.Popen(
         child.argv,
         cwd=ROOT,
@@ -298,7 +310,7 @@ def start_child(child: Child, env: dict[str, str]) -> None:
         bufsize=1,
         # Own process group: a terminal Ctrl-C reaches only us, and we stop children in order.
         start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
+        preexec_fn=on_launcher_death,  # noqa: PLW1509 - only a prctl call
     )
     child.pump = threading.Thread(target=_pump_output, args=(child,), daemon=True)
     child.pump.start()
@@ -479,6 +491,7 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
                 "-S",
                 "pipelines.beat:PipelineScheduler",
             ],
+            is_killed_with_launcher=True,
         ),
     ]
     try:

@@ -28,6 +28,22 @@ async def open_socket(user=None, *, token: str | None = None) -> WebsocketCommun
     return communicator
 
 
+async def event_within(
+    communicator: WebsocketCommunicator, kind: str, seconds: float
+) -> dict | None:
+    """The next event of ``kind`` if one arrives within ``seconds``, else None, leaving the
+    socket open. (``next_event``'s timeout cancels the consumer, as asgiref's communicator does
+    on any receive timeout, so it cannot be retried.)"""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0 or await communicator.receive_nothing(timeout=left, interval=0.02):
+            return None
+        event = json.loads(await communicator.receive_from())  # one is queued: no wait
+        if event["type"] == kind:
+            return event
+
+
 async def next_event(communicator: WebsocketCommunicator, kind: str, timeout: float = 5) -> dict:
     """The next event of ``kind`` (heartbeat pings and other kinds skipped)."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from chat import services
 from chat.models import Membership, Message, ReadReceipt, RoomKind
 from tests.accounts.factories import UserFactory
-from tests.chat.sockets import next_event, open_socket
+from tests.chat.sockets import event_within, next_event, open_socket
 from tests.clients import api_client_for
 
 
@@ -281,11 +281,8 @@ async def test_joining_through_the_api_makes_open_sockets_follow_the_room():
     # The follow travels through the channel layer; a message sent after it must arrive.
     for attempt in range(20):
         await sync_to_async(send)(room, alice, f"hello {attempt}")
-        try:
-            await next_event(socket, "new_message", timeout=0.5)
+        if await event_within(socket, "new_message", seconds=0.5) is not None:
             break
-        except TimeoutError:
-            continue
     else:
         raise AssertionError("the socket never followed the room it joined through the API")
     await socket.disconnect()
