@@ -178,13 +178,22 @@ class MarketHub:
                 continue
             failures = 0
             if message.get("type") == "market.snapshot":
-                self.fan_out(message["text"])
+                await self.fan_out(message["text"])
 
-    def fan_out(self, text: str) -> None:
-        self.latest_text = text
-        for mailbox in self.mailboxes:
-            mailbox.put(text)
-        self.delivered += len(self.mailboxes)
+    async def fan_out(self, text: str) -> None:
+        """Hand ``text`` to every local socket, STOCKS_WS_FANOUT_SLICE sockets at a time.
+
+        Each mailbox put wakes that socket's writer; between slices the event loop serves
+        requests and other sockets, instead of writing thousands of frames in one go."""
+        self.latest_text = text  # sockets that connect meanwhile start from it
+        mailboxes = list(self.mailboxes)  # others may (un)subscribe while we yield
+        slice_size = max(1, settings.STOCKS_WS_FANOUT_SLICE)
+        for start in range(0, len(mailboxes), slice_size):
+            if start:
+                await asyncio.sleep(0)
+            for mailbox in mailboxes[start : start + slice_size]:
+                mailbox.put(text)
+        self.delivered += len(mailboxes)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MarketHub] = weakref.WeakKeyDictionary()

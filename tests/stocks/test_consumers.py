@@ -102,7 +102,7 @@ async def test_a_slow_socket_keeps_only_the_newest_snapshots():
 
     # Fan out faster than the socket's writer task can run: the mailbox stays bounded.
     for text in texts:
-        hub.fan_out(text)
+        await hub.fan_out(text)
     assert len(mailbox) <= settings.STOCKS_WS_QUEUE_LENGTH
     assert mailbox.dropped >= 50 - settings.STOCKS_WS_QUEUE_LENGTH
 
