@@ -6,13 +6,10 @@ from accounts.models import User
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"investor{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
-
-    @factory.post_generation
-    def _save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
-        if create:
-            self.save()
+    # Hashed before the one INSERT: a set_password() and second save would count as a password
+    # change, whose after-commit "close this user's sockets" could reach a socket the test opens
+    # right after (a flaky close in tests/chat).
+    password = factory.django.Password("correct horse battery staple")
