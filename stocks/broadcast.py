@@ -47,12 +47,17 @@ def snapshot_text(snapshot: dict[str, Any]) -> str:
                       ensure_ascii=False, separators=(",", ":"))  # fmt: skip
 
 
+def snapshot_message(snapshot: dict[str, Any]) -> dict[str, str]:
+    """The channel-layer message that carries a snapshot to the market group's hubs."""
+    return {"type": "market.snapshot", "text": snapshot_text(snapshot)}
+
+
 def publish_market_snapshot(snapshot: dict[str, Any], *, wait: bool = False) -> None:
     """Send one snapshot to every market socket in every ASGI process (from sync code).
 
     Returns at once and sends in the background, unless ``wait``.
     """
-    message = {"type": "market.snapshot", "text": snapshot_text(snapshot)}
+    message = snapshot_message(snapshot)
     if wait:
         async_to_sync(get_channel_layer().group_send)(MARKET_GROUP, message)
     else:

@@ -9,9 +9,7 @@ of a separate process, and the market socket.
 
 from __future__ import annotations
 
-import base64
-import os
-import socket
+import asyncio
 import time
 
 import psutil
@@ -22,8 +20,9 @@ from channels.layers import get_channel_layer
 from accounts import services as account_services
 from chat import presence, services
 from chat.consumers import room_group
-from stocks.broadcast import has_market_subscribers, publish_market_snapshot
+from stocks.broadcast import MARKET_GROUP, has_market_subscribers, snapshot_message
 from tests.accounts.factories import UserFactory
+from tests.stalled import stalled_websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the server process sees committed rows
 
@@ -35,21 +34,6 @@ RSS_GROWTH_BOUND = 50 * 1024 * 1024
 WAIT_SECONDS = 30
 
 
-def _stalled_socket(port: int, path: str) -> socket.socket:
-    """A websocket client that completes the handshake and never reads again."""
-    client = socket.socket()
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    client.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    client.sendall(
-        (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-         "Origin: http://127.0.0.1\r\n\r\n").encode()
-    )  # fmt: skip
-    assert b"101" in client.recv(12)
-    return client
-
-
 def _wait(condition, what: str) -> None:  # noqa: ANN001
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
@@ -57,14 +41,22 @@ def _wait(condition, what: str) -> None:  # noqa: ANN001
         time.sleep(0.05)
 
 
-def _flood(send, rss) -> int:  # noqa: ANN001
-    """Send MESSAGES big messages; returns the highest RSS seen meanwhile and just after."""
+@async_to_sync
+async def _flood(group: str, message, rss) -> int:  # noqa: ANN001
+    """Send MESSAGES big messages (``message(n)``) to ``group``; returns the highest RSS seen
+    meanwhile and just after.
+
+    One event loop for the whole flood: the layer keeps its Redis connections per loop, and a
+    loop per send (async_to_sync each time) opened 500 connections, one of which could miss
+    the 0.5 s connect timeout on a busy CI machine.
+    """
+    layer = get_channel_layer()
     highest = rss()
     for n in range(MESSAGES):
-        send(n)
+        await layer.group_send(group, message(n))
         if n % 25 == 0:
             highest = max(highest, rss())
-    time.sleep(2)  # what is in flight arrives
+    await asyncio.sleep(2)  # what is in flight arrives
     return max(highest, rss())
 
 
@@ -75,17 +67,15 @@ def test_a_chat_client_that_never_reads_is_dropped_and_server_memory_stays_flat(
     server = site_process()
     process = psutil.Process(server.process.pid)
     token = account_services.token_pair_issue(user=bob).access
-    stalled = _stalled_socket(server.port, f"/ws/chat/?token={token}")
+    stalled = stalled_websocket(server.port, f"/ws/chat/?token={token}")
     _wait(lambda: presence.connection_count(bob.pk) > 0, "bob's socket never registered")
     baseline = process.memory_info().rss
-    layer = get_channel_layer()
-    group = room_group(room.pk)
 
-    def send(n: int) -> None:
+    def message(n: int) -> dict:
         text = f'{{"type": "new_message", "n": {n}, "content": "{"x" * MESSAGE_BYTES}"}}'
-        async_to_sync(layer.group_send)(group, {"type": "chat.event", "text": text})
+        return {"type": "chat.event", "text": text}
 
-    highest = _flood(send, lambda: process.memory_info().rss)
+    highest = _flood(room_group(room.pk), message, lambda: process.memory_info().rss)
 
     assert highest - baseline < RSS_GROWTH_BOUND, (highest - baseline) // 2**20
     _wait(lambda: presence.connection_count(bob.pk) == 0, "the stalled socket was never dropped")
@@ -95,14 +85,14 @@ def test_a_chat_client_that_never_reads_is_dropped_and_server_memory_stays_flat(
 def test_a_market_client_that_never_reads_keeps_server_memory_flat(site_process):
     server = site_process()
     process = psutil.Process(server.process.pid)
-    stalled = _stalled_socket(server.port, "/ws/market/")
+    stalled = stalled_websocket(server.port, "/ws/market/")
     _wait(has_market_subscribers, "the market socket never subscribed")
     baseline = process.memory_info().rss
 
-    def send(n: int) -> None:
-        publish_market_snapshot({"n": n, "filler": "x" * MESSAGE_BYTES}, wait=True)
+    def message(n: int) -> dict:  # what publish_market_snapshot sends
+        return snapshot_message({"n": n, "filler": "x" * MESSAGE_BYTES})
 
-    highest = _flood(send, lambda: process.memory_info().rss)
+    highest = _flood(MARKET_GROUP, message, lambda: process.memory_info().rss)
 
     assert highest - baseline < RSS_GROWTH_BOUND, (highest - baseline) // 2**20
     assert has_market_subscribers()  # still served: it loses the oldest snapshots, not the socket

@@ -7,17 +7,15 @@ so its own MarketHub, and snapshots reach them only through the Redis channel la
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import re
-import socket
 import time
 
 import aiohttp
 from django.conf import settings
 
 from stocks import broadcast
+from tests.stalled import stalled_websocket
 
 SUBSCRIBERS_PER_SERVER = 500
 SNAPSHOTS = 5
@@ -76,24 +74,9 @@ def test_every_subscriber_in_every_process_gets_every_snapshot(asgi_server):
     assert delivered == 2 * SUBSCRIBERS_PER_SERVER * SNAPSHOTS
 
 
-def _stalled_subscriber(port: int) -> socket.socket:
-    """A websocket client that completes the handshake and then never reads again."""
-    client = socket.socket()
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    client.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    client.sendall(
-        (f"GET /ws/market/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-         "Origin: http://127.0.0.1\r\n\r\n").encode()
-    )  # fmt: skip
-    assert b"101" in client.recv(12)
-    return client
-
-
 def test_a_client_that_stops_reading_cannot_grow_server_memory(asgi_server):
     server = asgi_server()
-    stalled = _stalled_subscriber(server.port)
+    stalled = stalled_websocket(server.port, "/ws/market/")
     deadline = time.monotonic() + 10
     # Advertised once the hub has joined the group: from then on nothing published is missed.
     while not (_hub_mailboxes() and broadcast.has_market_subscribers()):
