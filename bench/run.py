@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,6 +74,12 @@ The whole site under a mixed load, against the product plan's targets (O3), is `
 """
 
 
+def _summary(module: ModuleType) -> str:
+    """A benchmark's docstring's first paragraph, on one line: what it compares."""
+    paragraph = (module.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(paragraph.split()).rstrip(".")
+
+
 def main(names: list[str]) -> int:
     by_name = {module.__name__.removeprefix("bench."): module for module in BENCHMARKS}
     unknown = [name for name in names if name not in by_name]
@@ -102,8 +109,9 @@ def main(names: list[str]) -> int:
         started = time.monotonic()
         sections.append(module.run(env))
         elapsed = time.monotonic() - started
-        summary = (module.__doc__ or "").strip().splitlines()[0].rstrip(".")
-        index_rows.append(f"| {AREAS.get(name, '')} | `{name}` | {summary} | {elapsed:.0f} s |")
+        index_rows.append(
+            f"| {AREAS.get(name, '')} | `{name}` | {_summary(module)} | {elapsed:.0f} s |"
+        )
     if names:  # a partial run: printed only, so the README never mixes runs
         print("\n\n".join(sections))
         return 0
