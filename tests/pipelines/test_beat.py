@@ -32,7 +32,12 @@ def _broker() -> redis.Redis:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_whose_hour_is_far_from_now_is_loaded_and_sent():
-    far_hour = (timezone.localtime().hour + 12) % 24
+    # django-celery-beat 2.8+ loads only crontabs whose hour, in UTC, is within 2 of the UTC hour
+    # now, or is 4 (celery's clean-up): pick one 11-12 hours away that is not 4.
+    far_utc_hour = (timezone.now().hour + 12) % 24
+    if far_utc_hour == 4:
+        far_utc_hour = 3
+    far_hour = (far_utc_hour + 9) % 24  # the same hour in Asia/Seoul (UTC+9, no DST)
     crontab, _ = CrontabSchedule.objects.get_or_create(
         minute="0",
         hour=str(far_hour),
