@@ -9,6 +9,7 @@ class PipelinesConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
+        from pipelines import signals  # noqa: F401 - connects the receivers
         from pipelines.registry import validate_catalogue
 
         # Every app's jobs are declared in its tasks.py: load them all now, so that a cycle or an

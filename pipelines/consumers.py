@@ -1,4 +1,8 @@
-"""`/ws/pipelines/`: live run events for staff dashboards (L7)."""
+"""`/ws/pipelines/`: live run events for staff dashboards (L7).
+
+Staff only, for as long as the socket is open: it is closed with 1008 when its user loses staff
+status (or is deactivated) and with 4401 "Signed out" when every session of its user ends
+(pipelines/signals.py), so a demoted member or a stolen session stops hearing runs at once."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from pipelines.services import EVENTS_GROUP
+from pipelines.signals import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT, viewer_group
 
-CLOSE_POLICY_VIOLATION = 1008
+CLOSE_REASONS = {CLOSE_POLICY_VIOLATION: "Staff only", CLOSE_SIGNED_OUT: "Signed out"}
 
 
 class PipelineEventsConsumer(AsyncJsonWebsocketConsumer):
@@ -19,14 +24,23 @@ class PipelineEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_POLICY_VIOLATION)
             return
+        self.viewer_group = viewer_group(user.pk)
+        await self.channel_layer.group_add(self.viewer_group, self.channel_name)
         await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
+        if hasattr(self, "viewer_group"):
+            await self.channel_layer.group_discard(self.viewer_group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """The stream is one-way; clients only listen."""
 
     async def pipeline_event(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": "run", "data": message["event"]})
+
+    async def pipelines_revoke(self, message: dict[str, Any]) -> None:
+        await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
+        code = message["code"]
+        await self.close(code=code, reason=CLOSE_REASONS.get(code, ""))

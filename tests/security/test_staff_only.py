@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts import services as account_services
 from config.asgi import application
 from pipelines import services as pipeline_services
 from pipelines.models import JobRun
@@ -166,6 +167,69 @@ async def test_the_pipelines_socket_streams_to_staff():
     await sync_to_async(pipeline_services.job_run_create)(
         job=JOBS["pipelines.prune_runs"], trigger="manual"
     )
+
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "run"
+    await communicator.disconnect()
+
+
+async def _closed(communicator: WebsocketCommunicator) -> dict:
+    while (event := await communicator.receive_output(timeout=5))["type"] != "websocket.close":
+        assert event["type"] == "websocket.send"  # run events sent before the close
+    return event
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("change", "code", "reason"),
+    [
+        ("demoted", 1008, "Staff only"),
+        ("deactivated", 1008, "Staff only"),
+        ("signed out everywhere", 4401, "Signed out"),
+    ],
+)
+async def test_an_open_pipelines_socket_closes_when_its_user_loses_staff_access(
+    change, code, reason
+):
+    """The check at connect is not enough: a demoted member's (or a stolen session's) open
+    dashboard must stop hearing runs at once, in every process."""
+    staff = await sync_to_async(UserFactory)(is_staff=True)
+    communicator, connected = await _socket(await sync_to_async(_session_cookie)(staff))
+    assert connected
+
+    def lose_access() -> None:
+        if change == "demoted":
+            staff.is_staff = False
+            staff.save()
+        elif change == "deactivated":
+            staff.is_active = False
+            staff.save(update_fields=["is_active"])
+        else:
+            account_services.user_sessions_revoke_all(user=staff)
+
+    await sync_to_async(lose_access)()
+
+    closed = await _closed(communicator)
+    assert (closed["code"], closed["reason"]) == (code, reason)
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_other_saves_of_a_staff_member_leave_their_pipelines_socket_open():
+    staff = await sync_to_async(UserFactory)(is_staff=True)
+    other = await sync_to_async(UserFactory)()
+    communicator, connected = await _socket(await sync_to_async(_session_cookie)(staff))
+    assert connected
+
+    def unrelated_saves() -> None:
+        staff.first_name = "Renamed"
+        staff.save()
+        other.is_active = False  # another user's access ends: not this socket's
+        other.save()
+        pipeline_services.job_run_create(job=JOBS["pipelines.prune_runs"], trigger="manual")
+
+    await sync_to_async(unrelated_saves)()
 
     assert (await communicator.receive_json_from(timeout=5))["type"] == "run"
     await communicator.disconnect()
