@@ -28,7 +28,8 @@ import weakref
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -108,7 +109,11 @@ class MarketHub:
         self._lock = asyncio.Lock()
         self._channel: str | None = None
         self._tasks: list[asyncio.Task] = []
-        self._layer = get_channel_layer()
+        # A layer object of its own: channels-redis receives on one event loop per object (a
+        # second loop's receive() raises), and there is one hub per loop. With one loop per
+        # process this is one more Redis pool; with several (tests, embedded servers) each hub
+        # still receives at once instead of backing off behind the other's receive.
+        self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
 
     @property
     def member_id(self) -> str:
