@@ -77,7 +77,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--think", type=float, default=10.0, help="mean seconds between a user's requests (10)"
     )
     parser.add_argument(
-        "--web-concurrency", type=int, default=1, help="uvicorn workers of a stack started here"
+        "--web-concurrency",
+        type=int,
+        default=max(1, min(4, os.cpu_count() or 1)),  # as scripts/devstack.py's default
+        help="uvicorn workers of a stack started here (one per core, at most 4, as make run)",
+    )
+    parser.add_argument(
+        "--ws-deflate",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="websocket permessage-deflate in a stack started here (off, as make run)",
     )
     parser.add_argument("--access-log", action="store_true", help="keep uvicorn's access log")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite bench/LOAD.md")
@@ -240,7 +249,19 @@ async def _run_load(args: argparse.Namespace, base: str, users: list[str], cpu: 
                 peak_connections = max(peak_connections, n)
             await asyncio.sleep(2)
 
+    loop_lag_ms: list[float] = []
+
+    async def measure_loop_lag() -> None:
+        # How late a 10 ms sleep of this process wakes: every latency measured here includes up
+        # to that much of the load generator's own delay (4,000 sockets' frames arrive at once).
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(LAG_PROBE_SECONDS)
+            if rec.phase == "hold":
+                loop_lag_ms.append((time.perf_counter() - started - LAG_PROBE_SECONDS) * 1000)
+
     counter = asyncio.create_task(count_connections())
+    lag_probe = asyncio.create_task(measure_loop_lag())
     try:
         rec.phase = "ramp"
         await asyncio.sleep(args.ramp + 2)  # +2: the last ones started have connected
@@ -256,10 +277,11 @@ async def _run_load(args: argparse.Namespace, base: str, users: list[str], cpu: 
     finally:
         load.stopping.set()
         counter.cancel()
+        lag_probe.cancel()
         _done, pending = await asyncio.wait(tasks, timeout=REQUEST_GRACE)
         for task in [*pending, *sockets]:
             task.cancel()
-        await asyncio.gather(*tasks, *sockets, counter, return_exceptions=True)
+        await asyncio.gather(*tasks, *sockets, counter, lag_probe, return_exceptions=True)
         await socket_session.close()
     # cachekit counts in memory and adds to Redis at most once a second, on a cache read: one
     # more read after that second makes the web process hand in the run's last counts.
@@ -275,10 +297,12 @@ async def _run_load(args: argparse.Namespace, base: str, users: list[str], cpu: 
         "open_at_end": open_at_end,
         "users_at_end": users_at_end,
         "peak_connections": peak_connections,
+        "loop_lag_ms": loop_lag_ms,
         "catalogue": catalogue,
     }
 
 
+LAG_PROBE_SECONDS = 0.01
 REQUEST_GRACE = 12  # seconds for in-flight requests to finish after the hold (> request timeout)
 
 
@@ -433,8 +457,10 @@ def report(args: argparse.Namespace, result: dict, *, runtime: float, command: s
         f"{os.cpu_count()} cores (os.cpu_count()), {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
     )
+    deflate = "on" if args.ws_deflate else "off"
     summary = (
-        f"| {stamp} | `{command}` | {args.users} | {open_end_total:,} | {len(all_ms) / held:.1f} |"
+        f"| {stamp} | `{command}` ({args.web_concurrency} web, deflate {deflate}) |"
+        f" {args.users} | {open_end_total:,} | {len(all_ms) / held:.1f} |"
         f" {_ms(p95)} | {error_rate:.2%} | {'–' if hit_rate is None else f'{hit_rate:.1%}'} |"
         f" {concurrent:,} | {cpu.get('web', 0) / wall:.2f} |"
         f" {max(0.0, busy - known) / wall:.2f} |"
@@ -443,12 +469,21 @@ def report(args: argparse.Namespace, result: dict, *, runtime: float, command: s
     history.insert(0, summary)
     history_table = "\n".join([HISTORY_HEADER, *history[:HISTORY_ROWS]])
     limits = _limits(cpu, busy=busy, wall=wall, p95=p95, rec=rec)
+    lag = result["loop_lag_ms"]
+    lag_line = (
+        "The load generator's own event loop, probed every 10 ms in the hold, woke late by "
+        f"p50 {_ms(percentile(lag, 50))} / p99 {_ms(percentile(lag, 99))} / max "
+        f"{_ms(max(lag))} ms: each latency above includes up to that much of its own delay."
+        if lag
+        else ""
+    )
     return f"""# Load test (`make load`)
 
 Last run: {stamp} on {machine}.
 Command: `{command}` ({runtime:.0f} s in all, set-up and stack start included).
 
-- Stack: {target}; {args.web_concurrency} uvicorn worker(s), the Celery worker and beat,
+- Stack: {target}; {args.web_concurrency} uvicorn worker(s) (websocket permessage-deflate
+  {deflate}{"" if not args.url else " if started here"}), the Celery worker and beat,
   PostgreSQL and Redis, on this machine together with the load generator (one asyncio process,
   aiohttp), over 127.0.0.1 only.
 - Rate limits raised through the stack's environment: `RATE_LIMIT_USER_PER_MINUTE` and
@@ -498,6 +533,7 @@ Peak at once: {rec.peak_users} HTTP users, {rec.peak_sockets_total:,} open socke
 {result["peak_connections"]:,} established TCP connections from the load generator to the server.
 Open-files soft limit of the load generator: {soft}. The load generator shares the CPUs too: a
 time above the {REQUEST_TIMEOUT_SECONDS} s request timeout is its own lag in noticing the timeout.
+{lag_line}
 
 CPU cores used on average during the hold: {cpu_line}. Web process CPU per HTTP request (the
 sockets' fan-out included): {web_ms_per_request} ms, so one fully used core would serve about
@@ -638,6 +674,7 @@ def main(argv: list[str]) -> int:
                 args.var_dir,
                 port=load_stack.free_port(),
                 web_concurrency=args.web_concurrency,
+                ws_deflate=args.ws_deflate,
                 access_log=args.access_log,
             )
             print(f"starting the stack on {stack.base} (log: {stack.log_path}) ...", flush=True)
@@ -672,6 +709,11 @@ def main(argv: list[str]) -> int:
     except (KeyboardInterrupt, Stopped) as why:
         print(f"interrupted ({why or 'SIGINT'}): stopping", file=sys.stderr)
         return 130
+    except Exception:
+        if stack is not None and (failures := stack.logged_failures()):
+            print(f"the stack logged these tracebacks ({stack.log_path}):\n{failures}",
+                  file=sys.stderr)  # fmt: skip
+        raise
     finally:
         if stack is not None:
             # A second Ctrl-C must not cut the stack's shutdown short.

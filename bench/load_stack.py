@@ -87,7 +87,9 @@ def wait_ready(base: str, *, timeout_seconds: float, alive: callable = lambda: T
 class Stack:
     """`scripts/devstack.py run` in its own session with its own INSIGHTSTOCK_VAR_DIR and port."""
 
-    def __init__(self, var_dir: Path, *, port: int, web_concurrency: int, access_log: bool):
+    def __init__(
+        self, var_dir: Path, *, port: int, web_concurrency: int, ws_deflate: bool, access_log: bool
+    ):
         self.var_dir = var_dir
         self.port = port
         self.log_path = var_dir / "load-stack.log"
@@ -97,6 +99,7 @@ class Stack:
             **RAISED_LIMITS,
             "INSIGHTSTOCK_VAR_DIR": str(var_dir),
             "WEB_CONCURRENCY": str(web_concurrency),
+            "WEB_WS_PER_MESSAGE_DEFLATE": "true" if ws_deflate else "false",
             "PYTHONUNBUFFERED": "1",
             # The demo news feeds are served by the site itself, on this port (not 8000).
             "NEWS_DEMO_FEED_BASE_URL": f"http://127.0.0.1:{port}",
@@ -136,6 +139,17 @@ class Stack:
     def log_tail(self, size: int = 4000) -> str:
         with contextlib.suppress(OSError):
             return self.log_path.read_text(errors="replace")[-size:]
+        return ""
+
+    def logged_failures(self, context_lines: int = 40) -> str:
+        """Each traceback the stack logged, with the lines after it: why a request failed."""
+        with contextlib.suppress(OSError):
+            lines = self.log_path.read_text(errors="replace").splitlines()
+            shown: list[str] = []
+            for index, line in enumerate(lines):
+                if "Traceback (most recent call last)" in line:
+                    shown += ["...", *lines[max(0, index - 2) : index + context_lines]]
+            return "\n".join(shown[-400:])
         return ""
 
     def stop(self) -> int | None:

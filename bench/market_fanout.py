@@ -4,6 +4,8 @@ Servers, each one process on a free 127.0.0.1 port, started afresh for every siz
 - ours: uvicorn serving config.asgi:application, `/ws/market/` (stocks/consumers.py, whose
   process-wide MarketHub is the `market` group's one member and fills per-socket mailboxes);
   snapshots published from another process with stocks.broadcast.publish_market_snapshot;
+- ours with permessage-deflate declined by uvicorn (the clients still offer it): what
+  compressing every frame once per socket costs;
 - baseline: bench/websockets_baseline_server.py, plain `websockets` with broadcast(); snapshots
   arrive as lines on its stdin;
 - naive Channels: bench/channels_group_asgi.py under uvicorn, one group member per socket.
@@ -61,9 +63,12 @@ EXCEPTION_LINE = re.compile(r"^((?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception))(?::
 NAIVE_GROUP = "market-naive"  # bench/channels_group_asgi.py; not imported: it sets Django up
 
 
-def _uvicorn(app: str) -> Callable[[int], list[str]]:
+def _uvicorn(app: str, *, deflate: bool = True) -> Callable[[int], list[str]]:
     def command(port: int) -> list[str]:
-        return uvicorn_command(port, app=app, extra=("--ws", "websockets-sansio"))
+        extra = ["--ws", "websockets-sansio"]
+        if not deflate:  # the client still offers it; the server declines
+            extra += ["--ws-per-message-deflate", "false"]
+        return uvicorn_command(port, app=app, extra=tuple(extra))
 
     return command
 
@@ -81,6 +86,12 @@ SERVERS = [
         "ours",
         "ours: uvicorn + Channels, one MarketHub",
         _uvicorn("config.asgi:application"),
+        "market",
+    ),
+    Server(
+        "ours_plain",
+        "ours, permessage-deflate declined (WEB_WS_PER_MESSAGE_DEFLATE=false)",
+        _uvicorn("config.asgi:application", deflate=False),
         "market",
     ),
     Server(
@@ -374,7 +385,7 @@ def _ratio(ours: float, baseline: float) -> str:
     return f"{ours / baseline:.1f}×"
 
 
-def _markdown(rows: list[Row]) -> str:
+def _markdown(rows: list[Row], texts: dict[str, str]) -> str:
     lines = [
         "## Market fan-out (/ws/market/)",
         "",
@@ -391,7 +402,8 @@ def _markdown(rows: list[Row]) -> str:
         "`broadcast()`; it reads snapshots on its stdin, so no Redis hop) and a naive Channels "
         "consumer in which every socket joins the group itself (one `group_send` to "
         "1,000/5,000 members). One server process each, started afresh per size; "
-        "permessage-deflate negotiated as browsers do. The subscribers are two client processes "
+        "permessage-deflate negotiated as browsers do, and for ours also declined by the server "
+        "(`--ws-per-message-deflate false`). The subscribers are two client processes "
         "on the same 2-CPU machine, so their own reading time is in every latency; memory is "
         "the server's RSS growth from before the subscribers connected to after each had its "
         "first snapshot, per connected subscriber.",
@@ -407,10 +419,11 @@ def _markdown(rows: list[Row]) -> str:
             f"{row.delivered:,}/{row.expected:,}, all N got every snapshot: {everyone} | "
             f"{_ms(row.kib_per_connection)} |"
         )
-    ratios = []
+    ratios, deflate = [], []
     for n in SIZES:
         by_key = {row.server.key: row for row in rows if row.subscribers == n}
         ours, base = by_key.get("ours"), by_key.get("baseline")
+        plain = by_key.get("ours_plain")
         if ours and base:
             ratios.append(
                 f"{n:,} subscribers: p99 {_ratio(ours.percentile(99), base.percentile(99))}, "
@@ -418,7 +431,19 @@ def _markdown(rows: list[Row]) -> str:
                 f"{_ratio(ours.kib_per_connection, base.kib_per_connection)}, server CPU per "
                 f"snapshot {_ratio(ours.cpu_ms_per_snapshot, base.cpu_ms_per_snapshot)}"
             )
+        if ours and plain:
+            deflate.append(
+                f"{n:,} subscribers: server CPU per snapshot "
+                f"{_ratio(plain.cpu_ms_per_snapshot, ours.cpu_ms_per_snapshot)}, p99 "
+                f"{_ratio(plain.percentile(99), ours.percentile(99))}"
+            )
     lines += ["", "Ours ÷ baseline: " + "; ".join(ratios) + "."]
+    if deflate:
+        lines += [
+            "",
+            "Deflate declined ÷ negotiated (ours, frames of "
+            f"{len(next(iter(texts.values()))):,} characters): " + "; ".join(deflate) + ".",
+        ]
     cpu = ", ".join(
         f"{row.server.key} {row.subscribers:,}: {_ms(row.cpu_ms_per_snapshot)} ms" for row in rows
     )
@@ -469,7 +494,7 @@ def run(env: dict[str, str]) -> str:
         for entry in publisher.log_summary():
             print(f"  publisher log: {entry}", flush=True)
         publisher.stop()
-    return _markdown(rows)
+    return _markdown(rows, texts)
 
 
 # --- the publishing process --------------------------------------------------------------------

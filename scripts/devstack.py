@@ -426,6 +426,15 @@ def command_run(args: argparse.Namespace) -> int:
             return 0
 
 
+def default_web_concurrency() -> int:
+    """uvicorn workers when WEB_CONCURRENCY is unset: one per core, at most 4.
+
+    Django's synchronous views run on one thread per ASGI process, and the market fan-out holds
+    its event loop: with 5,000 open sockets on 2 cores, two processes took make load's p95 from
+    216 to 85 ms (bench/LOAD.md)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
     """Migrate, seed, start web + worker + beat, and supervise them until a signal or a crash."""
     started_at = time.monotonic()
@@ -460,7 +469,12 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
                 "--timeout-graceful-shutdown",
                 "10",
                 "--workers",
-                os.environ.get("WEB_CONCURRENCY", "1"),
+                os.environ.get("WEB_CONCURRENCY", str(default_web_concurrency())),
+                # Off by default: compressing each market snapshot once per socket cost 0.4 of
+                # the fan-out's CPU and 45 KiB of zlib state per socket (bench/README.md,
+                # market_fanout), for frames of about 3 KB.
+                "--ws-per-message-deflate",
+                os.environ.get("WEB_WS_PER_MESSAGE_DEFLATE", "false"),
             ],
         ),
         Child(
