@@ -507,7 +507,8 @@ def _markdown(
     lines = [
         "## Chat fan-out (/ws/chat/)",
         "",
-        f"Two uvicorn processes of this site on 127.0.0.1 sharing the channels-redis layer; "
+        f"Two uvicorn processes of this site on 127.0.0.1 sharing the channels-redis layer "
+        "(permessage-deflate declined, as make run does); "
         f"{FANOUT_SOCKETS:,} `/ws/chat/` sockets, one per user, in {ROOMS} public rooms of "
         f"{MEMBERS} members (socket i on process i mod 2, so every room has half its members on "
         "each process and every message crosses Redis); each socket follows its room from "

@@ -64,11 +64,11 @@ NAIVE_GROUP = "market-naive"  # bench/channels_group_asgi.py; not imported: it s
 
 
 def _uvicorn(app: str, *, deflate: bool = True) -> Callable[[int], list[str]]:
+    # Declined (make run's default), the clients still offer it and the server says no.
     def command(port: int) -> list[str]:
-        extra = ["--ws", "websockets-sansio"]
-        if not deflate:  # the client still offers it; the server declines
-            extra += ["--ws-per-message-deflate", "false"]
-        return uvicorn_command(port, app=app, extra=tuple(extra))
+        return uvicorn_command(
+            port, app=app, ws_deflate=deflate, extra=("--ws", "websockets-sansio")
+        )
 
     return command
 
@@ -84,13 +84,13 @@ class Server:
 SERVERS = [
     Server(
         "ours",
-        "ours: uvicorn + Channels, one MarketHub",
+        "ours: uvicorn + Channels, one MarketHub (deflate negotiated)",
         _uvicorn("config.asgi:application"),
         "market",
     ),
     Server(
         "ours_plain",
-        "ours, permessage-deflate declined (WEB_WS_PER_MESSAGE_DEFLATE=false)",
+        "ours, permessage-deflate declined (make run's default)",
         _uvicorn("config.asgi:application", deflate=False),
         "market",
     ),

@@ -24,12 +24,18 @@ def free_port() -> int:
 
 
 def uvicorn_command(
-    port: int, *, app: str = "config.asgi:application", extra: tuple[str, ...] = ()
+    port: int,
+    *,
+    app: str = "config.asgi:application",
+    ws_deflate: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> list[str]:
-    """One uvicorn process on 127.0.0.1:``port``, as every benchmark runs it."""
+    """One uvicorn process on 127.0.0.1:``port``, as every benchmark runs it: websocket
+    permessage-deflate off unless ``ws_deflate``, as `make run` (WEB_WS_PER_MESSAGE_DEFLATE)."""
     return [
         str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
         "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+        "--ws-per-message-deflate", "true" if ws_deflate else "false",
         # A socket stuck in the layer's blocking read must not hold the process on SIGTERM.
         "--timeout-graceful-shutdown", "5", *extra,
     ]  # fmt: skip
