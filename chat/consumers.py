@@ -38,12 +38,11 @@ from accounts.tokens import AccessTokenInvalid, access_token_decode
 from chat import presence, selectors, services
 from chat.models import Membership, Room
 from chat.realtime import room_group, user_group
+from core.consumers import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT
 from core.throttling import rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
-CLOSE_POLICY_VIOLATION = 1008
-CLOSE_SIGNED_OUT = 4401
 CLOSE_IDLE = 4408
 CLOSE_NOT_READING = 4429
 MAX_FRAME_CHARS = 16_384

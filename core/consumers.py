@@ -2,6 +2,9 @@
 
 from channels.generic.websocket import WebsocketConsumer
 
+# Close codes every socket of the site uses alike (each app adds its own beside them).
+CLOSE_POLICY_VIOLATION = 1008  # not allowed: no valid credentials, or not staff
+CLOSE_SIGNED_OUT = 4401  # every session of the user ended: the client may sign in again
 CLOSE_CODE_NOT_FOUND = 4404
 
 

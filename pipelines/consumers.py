@@ -10,8 +10,9 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.consumers import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT
 from pipelines.services import EVENTS_GROUP
-from pipelines.signals import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT, viewer_group
+from pipelines.signals import viewer_group
 
 CLOSE_REASONS = {CLOSE_POLICY_VIOLATION: "Staff only", CLOSE_SIGNED_OUT: "Signed out"}
 
@@ -41,6 +42,8 @@ class PipelineEventsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "run", "data": message["event"]})
 
     async def pipelines_revoke(self, message: dict[str, Any]) -> None:
+        # Out of the events group first: a run event arriving before disconnect() would be a
+        # send on a closed socket.
         await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
         code = message["code"]
         await self.close(code=code, reason=CLOSE_REASONS.get(code, ""))

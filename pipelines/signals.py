@@ -11,10 +11,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.signals import user_sessions_revoked
+from core.consumers import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT
 from core.realtime import group_send_nowait
-
-CLOSE_POLICY_VIOLATION = 1008  # what a non-staff user gets at connect
-CLOSE_SIGNED_OUT = 4401  # as /ws/chat/: the client may sign in again
 
 # Fields whose change can end staff access: a save naming none of them (last_login) is skipped.
 ACCESS_FIELDS = frozenset({"is_staff", "is_active"})

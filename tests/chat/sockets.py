@@ -52,3 +52,12 @@ async def next_event(communicator: WebsocketCommunicator, kind: str, timeout: fl
         event = json.loads(await communicator.receive_from(timeout=max(left, 0.01)))
         if event["type"] == kind:
             return event
+
+
+async def close_event(communicator: WebsocketCommunicator, timeout: float = 5) -> dict:
+    """The socket's `websocket.close`, after whatever frames were sent before it."""
+    while True:
+        event = await communicator.receive_output(timeout=timeout)
+        if event["type"] == "websocket.close":
+            return event
+        assert event["type"] == "websocket.send", event

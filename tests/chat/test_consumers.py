@@ -10,7 +10,7 @@ from chat import presence, services
 from chat.models import Membership, Message, ReadReceipt, RoomKind
 from config.asgi import application
 from tests.accounts.factories import UserFactory
-from tests.chat.sockets import HEADERS, access_token, next_event, open_socket
+from tests.chat.sockets import HEADERS, access_token, close_event, next_event, open_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -116,9 +116,7 @@ async def test_a_sixth_connection_closes_the_oldest_with_1008(settings):
     for communicator in sockets:
         await next_event(communicator, "welcome")
     sixth = await open_socket(user)
-    closed = await sockets[0].receive_output(timeout=5)
-    while closed["type"] != "websocket.close":
-        closed = await sockets[0].receive_output(timeout=5)
+    closed = await close_event(sockets[0])
     assert (closed["code"], closed["reason"]) == (1008, "Too many connections")
     assert await sync_to_async(presence.connection_count)(user.pk) == 5
     await sockets[0].disconnect()
@@ -135,9 +133,7 @@ async def test_a_silent_connection_is_pinged_then_closed(settings):
     user = await sync_to_async(UserFactory)()
     communicator = await open_socket(user)
     assert (await next_event(communicator, "ping"))["type"] == "ping"
-    output = await communicator.receive_output(timeout=5)
-    while output["type"] != "websocket.close":
-        output = await communicator.receive_output(timeout=5)
+    output = await close_event(communicator)
     assert output["code"] == 4408
     await communicator.disconnect()
 

@@ -13,7 +13,7 @@ from accounts import services as account_services
 from chat.consumers import ChatConsumer
 from chat.models import Message, ReadReceipt
 from config.asgi import application
-from tests.chat.sockets import HEADERS, access_token, next_event, open_socket
+from tests.chat.sockets import HEADERS, access_token, close_event, next_event, open_socket
 from tests.security.conftest import MISSING_ID, SECRET, TwoUsers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -149,7 +149,6 @@ async def test_ending_every_session_closes_the_sockets_already_open(two_users: T
 
     await sync_to_async(end_every_session)()
 
-    while (event := await bob.receive_output(timeout=5))["type"] != "websocket.close":
-        assert event["type"] == "websocket.send"
+    event = await close_event(bob)
     assert (event["code"], event["reason"]) == (4401, "Signed out")
     await bob.disconnect()

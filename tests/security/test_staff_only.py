@@ -18,6 +18,7 @@ from pipelines import services as pipeline_services
 from pipelines.models import JobRun
 from pipelines.registry import JOBS
 from tests.accounts.factories import UserFactory
+from tests.chat.sockets import close_event
 from tests.clients import api_client_for
 from tests.security.routes import ROUTES, Staff, is_api, path_of
 
@@ -172,12 +173,6 @@ async def test_the_pipelines_socket_streams_to_staff():
     await communicator.disconnect()
 
 
-async def _closed(communicator: WebsocketCommunicator) -> dict:
-    while (event := await communicator.receive_output(timeout=5))["type"] != "websocket.close":
-        assert event["type"] == "websocket.send"  # run events sent before the close
-    return event
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
@@ -209,7 +204,7 @@ async def test_an_open_pipelines_socket_closes_when_its_user_loses_staff_access(
 
     await sync_to_async(lose_access)()
 
-    closed = await _closed(communicator)
+    closed = await close_event(communicator)
     assert (closed["code"], closed["reason"]) == (code, reason)
     await communicator.disconnect()
 
