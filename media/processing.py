@@ -38,7 +38,7 @@ from typing import BinaryIO
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
 
 # Saving: libwebp's method 4 (0 fastest .. 6 smallest) is its default balance of speed and size.
 WEBP_METHOD = 4
@@ -292,7 +292,8 @@ def variants_render(
     - EXIF orientation applied. Colours: CMYK to RGB through the embedded ICC profile when there
       is one (else Pillow's conversion); RGB with a non-sRGB ICC profile converted to sRGB;
       palette, grey or RGB with transparency to RGBA/LA (alpha kept, resized premultiplied);
-      1-bit to L; 16-bit grey scaled to 8 bits (not clipped).
+      1-bit to L; 16-bit grey scaled to 8 bits (not clipped); a 1-bit or 16-bit grey tRNS
+      colour kept as alpha (LA).
     - Each variant fitted within its box keeping the aspect ratio, never upscaled, never
       cropped; from the largest to the smallest, each resized from the one before.
     - WebP at the spec's quality, libwebp method `WEBP_METHOD`, without EXIF, XMP or ICC.
@@ -444,9 +445,15 @@ def _mode_for_resizing(image: Image.Image) -> Image.Image:
         return _to_srgb(image) or image.convert("RGB")
     if mode == "I" or mode.startswith("I;16"):
         # 16-bit grey: 0..65535 onto 0..255 (Pillow's convert("L") would clip at 255).
-        return image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+        wide = image.convert("I")
+        grey = wide.point(lambda value: value * (1 / 257)).convert("L")
+        transparent = image.info.get("transparency")
+        if isinstance(transparent, int):  # a tRNS grey: matched on the 16-bit value, not 8
+            grey.putalpha(_alpha_where_not(wide, transparent))
+        return grey
     if mode == "1":
-        return image.convert("L")
+        # Pillow's "1" -> "LA" reads the tRNS value; "L" would drop it.
+        return image.convert("LA" if image.has_transparency_data else "L")
     if mode in ("L", "LA", "RGB", "RGBA"):
         if mode in ("L", "RGB") and image.has_transparency_data:  # a tRNS colour
             return image.convert(mode + "A")
@@ -455,6 +462,13 @@ def _mode_for_resizing(image: Image.Image) -> Image.Image:
         return image
     # P, PA, RGBa, YCbCr, LAB, ...
     return image.convert("RGBA" if image.has_transparency_data else "RGB")
+
+
+def _alpha_where_not(wide: Image.Image, value: int) -> Image.Image:
+    """An L mask of the "I" image ``wide``: 0 where a pixel equals ``value``, 255 elsewhere."""
+    return ImageMath.lambda_eval(
+        lambda env: env["convert"](255 - env["equal"](env["im"], value) * 255, "L"), im=wide
+    )
 
 
 def _to_srgb(image: Image.Image) -> Image.Image | None:

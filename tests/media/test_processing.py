@@ -292,6 +292,40 @@ def test_palette_gif_transparency_is_kept() -> None:
     assert close_to(image.getpixel((60, 40))[:3], corpus.RED)
 
 
+def _png_with_trns(mode: str, left: int, right: int, transparent: int) -> bytes:
+    """A 64x32 PNG of ``mode``: ``left`` on the left half, ``right`` on the right, and a tRNS
+    chunk naming ``transparent`` as the see-through grey."""
+    image = Image.new(mode, (64, 32), right)
+    for x in range(32):  # (Pillow's paste of a 16-bit value writes its low byte twice)
+        for y in range(32):
+            image.putpixel((x, y), left)
+    out = io.BytesIO()
+    image.save(out, "PNG", transparency=transparent)
+    reopened = Image.open(io.BytesIO(out.getvalue()))
+    assert (reopened.mode, reopened.has_transparency_data) == (mode, True)  # what we meant
+    return out.getvalue()
+
+
+def test_one_bit_png_tRNS_colour_stays_transparent() -> None:  # noqa: N802 - the chunk's name
+    (full,) = render(_png_with_trns("1", left=1, right=0, transparent=1), [SPECS[2]])
+    image = opened(full).convert("RGBA")
+
+    assert opened(full).mode == "RGBA"  # the variant carries alpha
+    assert image.getpixel((5, 16))[3] == 0  # white was the tRNS colour: see-through
+    assert image.getpixel((60, 16)) == (0, 0, 0, 255)  # black stays opaque
+
+
+def test_sixteen_bit_grey_png_tRNS_colour_stays_transparent() -> None:  # noqa: N802
+    # 1000 and 1001 are the same grey in 8 bits: only the 16-bit value tells them apart.
+    (full,) = render(_png_with_trns("I;16", left=1000, right=1001, transparent=1000), [SPECS[2]])
+    image = opened(full).convert("RGBA")
+
+    assert opened(full).mode == "RGBA"
+    assert image.getpixel((5, 16))[3] == 0
+    assert image.getpixel((60, 16))[3] == 255
+    assert close_to(image.getpixel((60, 16))[:3], (4, 4, 4), 3)  # 1001 / 257, scaled
+
+
 def test_cmyk_is_converted_to_rgb_with_its_colours() -> None:
     (full,) = render(corpus.jpeg_cmyk(), [SPECS[2]])
     image = opened(full)
