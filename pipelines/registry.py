@@ -155,6 +155,7 @@ def _celery_task_for(declared: Job) -> Any:
         trigger: str = "schedule",
         run_id: int | None = None,
         include_dependencies: bool = True,
+        check_dependencies: bool = False,
     ) -> str:
         return run_job_task_body(
             task,
@@ -162,6 +163,7 @@ def _celery_task_for(declared: Job) -> Any:
             trigger=trigger,
             run_id=run_id,
             include_dependencies=include_dependencies,
+            check_dependencies=check_dependencies,
         )
 
     body.__name__ = declared.name.replace(".", "_")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from django.db import close_old_connections
@@ -124,6 +126,34 @@ def _run_dependency(
         _release(dependency, token)
 
 
+def job_run_here(
+    name: str, *, worker: str, work: Callable[[RunContext], None] | None = None
+) -> JobRun:
+    """Run job ``name`` in this process (a management command) and record it as a manual run,
+    under the job's lock like a queued run, so its history and its dependants see it.
+
+    ``work`` stands in for the job's function (e.g. a crawl of some sources only). Dependencies
+    are not run. Returns the finished run: skipped if the job is running elsewhere, failed with
+    the error if the work (or Redis, for the lock) failed."""
+    job = JOBS[name]
+    run = services.job_run_create(job=job, trigger=JobRun.Trigger.MANUAL)
+    try:
+        token = _acquire(job, ttl_seconds=job.time_limit_seconds)
+    except RedisError as exc:
+        return services.job_run_finish(run=run, status=JobRun.Status.FAILED, error=f"lock: {exc}")
+    if token is None:
+        return services.job_run_finish(
+            run=run, status=JobRun.Status.SKIPPED, error="already running: overlapping run skipped"
+        )
+    try:
+        services.job_runs_mark_lost(job=job, current=run)
+        services.job_run_start(run=run, worker=worker)
+        _work(job if work is None else dataclasses.replace(job, function=work), run)
+    finally:
+        _release(job, token)
+    return run
+
+
 def run_job_task_body(
     task: Any,
     name: str,
@@ -131,8 +161,14 @@ def run_job_task_body(
     trigger: str,
     run_id: int | None,
     include_dependencies: bool = True,
+    check_dependencies: bool = False,
 ) -> str:
-    """The body of every job's Celery task: take the job's lock, run what it depends on, run it."""
+    """The body of every job's Celery task: take the job's lock, run what it depends on, run it.
+
+    Without ``include_dependencies`` the dependencies are not run: a branch run
+    (``check_dependencies``) has run those of its branch just before and requires that they
+    succeeded; any other run was queued by whoever did their work (the crawl that stored the
+    articles to analyse, an operator) and is never failed for them."""
     close_old_connections()
     job = JOBS[name]
     retries = getattr(task.request, "retries", 0) or 0
@@ -168,7 +204,9 @@ def run_job_task_body(
     try:
         services.job_runs_mark_lost(job=job, current=run)
         services.job_run_start(run=run, worker=worker)
-        status = _dependencies_outcome(job, run, worker, ttl_seconds, include_dependencies, owner)
+        status = _dependencies_outcome(
+            job, run, worker, ttl_seconds, include_dependencies, check_dependencies, owner
+        )
         if status == JobRun.Status.SUCCEEDED:
             status = _work(job, run)
     except RedisError as exc:
@@ -185,6 +223,7 @@ def run_job_task_body(
                 "trigger": trigger,
                 "run_id": None,
                 "include_dependencies": include_dependencies,
+                "check_dependencies": check_dependencies,
             },
         )
     return status
@@ -196,6 +235,7 @@ def _dependencies_outcome(
     worker: str,
     ttl_seconds: int,
     include_dependencies: bool,
+    check_dependencies: bool,
     owner: str | None,
 ) -> str:
     """Run (or, in a branch run, check) what ``job`` depends on; record a failure on ``run``."""
@@ -206,10 +246,12 @@ def _dependencies_outcome(
                 dependency, run, worker=worker, ttl_seconds=ttl_seconds, owner=owner
             )
         elif dependency_name in job.depends_on:
-            # A branch run already ran it just before: go on only if its latest run succeeded.
             # A run of it may still be finishing, e.g. the crawl that queued this very analysis:
-            # its outcome is the one that counts, so wait for it rather than fail and retry.
+            # wait, so that this run works on what that one leaves.
             _wait_while_running(dependency)
+            if not (check_dependencies and _in_branch_run(dependency, job)):
+                continue  # queued without it by whoever did its work: not failed for it
+            # The branch run ran it just before: go on only if that run succeeded.
             outcome = _latest_outcome(dependency, excluding=run)
         else:
             continue
@@ -221,3 +263,8 @@ def _dependencies_outcome(
             )
             return JobRun.Status.FAILED
     return JobRun.Status.SUCCEEDED
+
+
+def _in_branch_run(dependency: Job, job: Job) -> bool:
+    """Whether a branch run of ``job``'s branch runs ``dependency`` too (branch_order)."""
+    return dependency.branch == job.branch and dependency.enabled

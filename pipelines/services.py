@@ -127,7 +127,9 @@ def job_runs_mark_lost(*, job: Job, current: JobRun) -> int:
 
 
 def job_run_now(*, name: str, include_dependencies: bool = True) -> JobRun:
-    """Queue one run of job ``name`` on its branch's queue now (L8)."""
+    """Queue one run of job ``name`` on its branch's queue now (L8). Without
+    ``include_dependencies`` the caller has done their work (the crawl that queues the analysis):
+    the run neither runs them nor is failed for them."""
     job = JOBS[name]
     run = job_run_create(job=job, trigger=JobRun.Trigger.MANUAL)
 
@@ -158,7 +160,12 @@ def branch_run_now(*, branch: str) -> list[JobRun]:
     runs = [job_run_create(job=JOBS[name], trigger=JobRun.Trigger.MANUAL) for name in names]
     signatures = [
         JOBS[run.job]
-        .task.si(trigger=JobRun.Trigger.MANUAL, run_id=run.pk, include_dependencies=False)
+        .task.si(
+            trigger=JobRun.Trigger.MANUAL,
+            run_id=run.pk,
+            include_dependencies=False,
+            check_dependencies=True,  # each one's dependencies in the branch ran before it
+        )
         .set(queue=branch, priority=JOBS[run.job].priority)
         for run in runs
     ]

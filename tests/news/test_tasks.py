@@ -50,3 +50,39 @@ def test_a_crawl_with_new_articles_gets_them_linked_and_scored(worker, settings)
     assert list(article.stocks.all()) == [samsung]
     assert article.sentiment == "positive"
     feeds.close()
+
+
+def test_crawl_news_command_records_its_crawl_and_gets_the_articles_analysed(
+    worker,  # noqa: F811
+    settings,
+):
+    # What the README tells a new user to run, on a fresh install: no crawl has run as a job.
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.NEWS_RETENTION_DAYS = 36500  # the recorded feed dates from March 2025
+    samsung = StockFactory(code="005930", name_ko="삼성전자", name_en="Samsung Electronics")
+    feeds = FeedServer()
+    _source(feeds, "/rss")
+    worker()
+    out = StringIO()
+
+    call_command("crawl_news", stdout=out)
+
+    crawl = JobRun.objects.get(job="news.crawl_feeds")  # the history shows the command's crawl
+    assert (crawl.trigger, crawl.status) == ("manual", "succeeded")
+    assert crawl.worker.startswith("crawl_news@")
+    assert f"(run {crawl.pk})" in out.getvalue()
+    deadline = time.monotonic() + 30
+    analysis = JobRun.objects.filter(job="news.analyse_articles").get()
+    while analysis.status in ("queued", "running"):
+        assert time.monotonic() < deadline, "the analysis run never finished"
+        time.sleep(0.1)
+        analysis.refresh_from_db()
+    assert (analysis.status, analysis.error) == ("succeeded", "")
+    assert not Article.objects.filter(analysed_at__isnull=True).exists()
+    article = Article.objects.get(url="https://wire.example/news/1")
+    assert list(article.stocks.all()) == [samsung]
+    assert article.sentiment == "positive"
+    feeds.close()

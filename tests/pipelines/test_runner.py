@@ -250,3 +250,55 @@ def test_a_run_queued_by_its_still_running_dependency_waits_for_its_outcome(decl
     assert wait_for(producer_run).status == "succeeded"
     assert follower_run.status == "succeeded"
     assert CALLS == ["producer", "follower"]
+
+
+def test_a_run_queued_without_its_dependencies_is_not_failed_for_them(declare, worker):
+    # What `crawl_news` did on a fresh install: the crawl never ran as a job, and the analysis it
+    # queued failed, every retry too, on "dependency ... has not run".
+    @declare("t.never", branch="data")
+    def never(run):
+        CALLS.append("never")
+
+    @declare("t.after", branch="ai", depends_on=["t.never"], max_retries=0)
+    def after(run):
+        CALLS.append("after")
+
+    worker()
+    run = wait_for(services.job_run_now(name="t.after", include_dependencies=False))
+
+    assert (run.status, run.error) == ("succeeded", "")
+    assert CALLS == ["after"]  # its dependency was neither run nor required
+
+
+def test_a_branch_run_requires_only_the_dependencies_it_ran(declare, worker, monkeypatch):
+    for job in JOBS.values():  # the branch's real jobs are not what this test runs
+        if job.branch == "ai":
+            monkeypatch.setattr(job, "enabled", False)
+
+    @declare("t.other_branch", branch="data")
+    def other_branch(run):
+        CALLS.append("other_branch")
+
+    @declare("t.broken_base", branch="ai", max_retries=0)
+    def broken_base(run):
+        raise ValueError("no data")
+
+    @declare("t.on_other", branch="ai", depends_on=["t.other_branch"], max_retries=0)
+    def on_other(run):
+        CALLS.append("on_other")
+
+    @declare("t.on_broken", branch="ai", depends_on=["t.broken_base"], max_retries=0)
+    def on_broken(run):
+        CALLS.append("on_broken")
+
+    worker()
+    runs = {run.job: run for run in services.branch_run_now(branch="ai")}
+    for run in runs.values():
+        wait_for(run)
+
+    # The data branch's job is not part of an ai branch run: never having run fails nothing.
+    assert runs["t.on_other"].status == "succeeded"
+    # The broken base ran just before in the same branch run: what depends on it does not run.
+    assert runs["t.on_broken"].status == "failed"
+    assert runs["t.on_broken"].error == "dependency t.broken_base failed"
+    assert CALLS == ["on_other"]

@@ -1,11 +1,18 @@
-"""`manage.py crawl_news [--source NAME]`: crawl the feeds now, with progress."""
+"""`manage.py crawl_news [--source NAME]`: crawl the feeds now, with progress.
+
+The crawl is recorded as a manual run of the job `news.crawl_feeds` (under its lock, in the
+pipelines history), and new articles are queued for analysis as the job's crawl queues them."""
 
 from __future__ import annotations
+
+import socket
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from news import services
 from news.models import FeedSource
+from pipelines.models import JobRun
+from pipelines.runner import RunContext, job_run_here
 
 
 class Command(BaseCommand):
@@ -27,14 +34,30 @@ class Command(BaseCommand):
                 if match is None:
                     raise CommandError(f"no feed source named or numbered {wanted!r}")
                 source_ids.append(match.pk)
+        outcomes: list[services.CrawlOutcome] = []
 
-        def progress(percent: int, message: str) -> None:
-            self.stdout.write(f"[{percent:3}%] {message}")
+        def crawl(run: RunContext) -> None:
+            def progress(percent: int, message: str) -> None:
+                self.stdout.write(f"[{percent:3}%] {message}")
+                run.progress(percent, message)
 
-        outcome = services.feeds_crawl(source_ids=source_ids, progress=progress)
+            outcome = services.feeds_crawl(source_ids=source_ids, progress=progress)
+            outcomes.append(outcome)
+            run.progress(
+                100,
+                f"{outcome.sources} feeds, {outcome.new_articles} new articles, "
+                f"{outcome.failed_sources} failed",
+            )
+
+        run = job_run_here(
+            "news.crawl_feeds", worker=f"crawl_news@{socket.gethostname()}", work=crawl
+        )
+        if run.status != JobRun.Status.SUCCEEDED:
+            raise CommandError(f"crawl {run.status} (run {run.pk}): {run.error}")
+        outcome = outcomes[0]
         self.stdout.write(
             self.style.SUCCESS(
                 f"{outcome.sources} feeds fetched, {outcome.new_articles} new articles, "
-                f"{outcome.failed_sources} failed"
+                f"{outcome.failed_sources} failed (run {run.pk})"
             )
         )
