@@ -10,7 +10,9 @@ analyser does it:
   consecutive positions ("반도체" -> 반도 1, 도체 2); a query's run becomes the phrase of its
   pieces (`'반도' <-> '도체'`), which matches exactly where the run occurs inside a longer run;
 - any other run of letters or digits is one lower-cased token, matched as a prefix
-  ("semi" finds "semiconductor").
+  ("semi" finds "semiconductor"). Combining marks (Unicode categories Mn, Mc, Me: the vowel
+  signs of Hindi "दुनिया" or Telugu "తెలుగు") belong to the word they follow; they are not
+  letters to Python's ``\w``, so without this those words fell apart into one-letter pieces.
 
 Both sides are written as tsvector / tsquery *literals* (cast, not parsed), so the database stores
 and compares exactly the tokens made here whatever its locale or parser. A `SearchVectorField`
@@ -28,7 +30,26 @@ from django.contrib.postgres.search import SearchQuery
 
 # Hangul jamo, compatibility jamo, syllables; CJK ideographs (Hanja appears in Korean news).
 _CJK = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+
+
+def _mark_ranges() -> str:
+    """Every combining mark (category M) as regex ranges. Marks live in planes 0, 1 and 14."""
+    ranges: list[tuple[int, int]] = []
+    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+_MARKS = _mark_ranges()
+_MARK = re.compile(f"[{_MARKS}]")
+# The same class for PostgreSQL's `~`: finds the rows indexed before marks joined their words.
+MARK_PATTERN = f"[{_MARKS}]"
+# A word starts with a letter or digit; marks may follow any of its letters.
+_RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:[{_MARKS}]+[^\W_{_CJK}]*)*")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 # PostgreSQL's limits: positions 1..16383, at most 256 positions per lexeme, 2 KB per lexeme.
 _MAX_POSITION = 16383
@@ -45,6 +66,11 @@ WEIGHTS = ("A", "B", "C", "D")
 
 def _runs(text: str) -> list[str]:
     return _RUN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _letters(term: str) -> int:
+    """The letters and digits of ``term``: its marks do not count."""
+    return len(term) - len(_MARK.findall(term))
 
 
 def _is_cjk(run: str) -> bool:
@@ -85,14 +111,14 @@ def document_vector(fields: Iterable[tuple[str, str]]) -> str:
 
 def search_terms(text: str) -> list[str]:
     """The query's terms as the index sees them: CJK runs and lower-cased words of at least
-    MIN_WORD_CHARS, in order."""
+    MIN_WORD_CHARS letters or digits (marks aside), in order."""
     terms = [run if _is_cjk(run) else run[:_MAX_TOKEN_CHARS] for run in _runs(text or "")]
-    return [t for t in terms if _is_cjk(t) or len(t) >= MIN_WORD_CHARS][:MAX_QUERY_TERMS]
+    return [t for t in terms if _is_cjk(t) or _letters(t) >= MIN_WORD_CHARS][:MAX_QUERY_TERMS]
 
 
 def searchable_chars(text: str) -> int:
     """How many letters and digits of ``text`` a search would use (for minimum-length checks)."""
-    return sum(len(term) for term in search_terms(text))
+    return sum(_letters(term) for term in search_terms(text))
 
 
 def search_query(text: str, *, weights: str = "") -> str | None:

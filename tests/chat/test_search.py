@@ -87,6 +87,41 @@ def test_results_rank_by_relevance_then_recency_and_page(client, room, alice):
     assert (last["has_more"], [r["id"] for r in last["results"]]) == (False, [once.pk])
 
 
+@pytest.mark.parametrize(
+    ("text", "q"),
+    [
+        ("यह दुनिया बड़ी है", "दुनिया"),  # Hindi: its vowel signs are combining marks
+        ("నేను తెలుగు మాట్లాడతాను", "తెలుగు"),  # Telugu
+    ],
+)
+def test_words_with_combining_marks_are_accepted_and_found(client, room, alice, text, q):
+    message = say(room, alice, text)
+    say(room, alice, "삼성전자 주가")
+
+    assert found(client, q) == [message.pk]
+
+
+def test_the_migration_reindexes_messages_indexed_without_their_marks(client, room, alice):
+    import importlib
+
+    from django.apps import apps
+
+    from chat.models import Message
+
+    message = say(room, alice, "यह दुनिया बड़ी है")
+    kept = say(room, alice, "삼성전자 주가")
+    # What the tokeniser wrote before marks joined their words: one-letter pieces.
+    Message.objects.filter(pk=message.pk).update(search_document="'य':1A 'द':3A 'न':4A")
+    Message.objects.filter(pk=kept.pk).update(search_document=None)  # has no mark: not read
+
+    importlib.import_module(
+        "chat.migrations.0003_reindex_words_with_combining_marks"
+    ).reindex_messages_with_marks(apps, None)
+
+    assert found(client, "दुनिया") == [message.pk]
+    assert Message.objects.get(pk=kept.pk).search_document is None
+
+
 @pytest.mark.parametrize("q", ["", "a", "!!", "삼"])
 def test_a_query_under_two_letters_is_a_400(client, room, q):
     response = client.get(SEARCH, {"q": q})

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from core.textsearch import MAX_QUERY_TERMS, document_vector, search_query, search_terms
+from core.textsearch import (
+    MAX_QUERY_TERMS,
+    document_vector,
+    search_query,
+    search_terms,
+    searchable_chars,
+)
 
 
 def _matches(document: str, query: str) -> bool:
@@ -128,3 +134,46 @@ def test_more_text_than_a_tsvector_holds_is_cut_not_refused():
     with connection.cursor() as cursor:
         cursor.execute("SELECT length(%s::tsvector) > 0", [document_vector([(words, "B")])])
         assert cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("दुनिया", ["दुनिया"]),  # Hindi: vowel signs (Mn, Mc) inside the word
+        ("తెలుగు", ["తెలుగు"]),  # Telugu
+        ("नमस्ते दुनिया!", ["नमस्ते", "दुनिया"]),  # a virama (Mn) inside, punctuation after
+        ("SK하이닉스 HBM3E", ["sk", "하이닉스", "hbm3e"]),  # Korean and English as before
+    ],
+)
+def test_combining_marks_belong_to_their_word(text, terms):
+    assert search_terms(text) == terms
+
+
+def test_marks_do_not_count_as_letters_of_a_word():
+    # "के" is one letter and its vowel sign: as short as "a", dropped as "a" is.
+    assert search_terms("के दुनिया") == ["दुनिया"]
+    assert searchable_chars("दुनिया") == 3  # द, न, य
+    assert searchable_chars("के") == 0
+
+
+def test_a_word_with_marks_is_one_token_of_the_document():
+    assert document_vector([("दुनिया తెలుగు", "A")]) == "'दुनिया':1A 'తెలుగు':3A"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("यह दुनिया बड़ी है", "दुनिया"),
+        ("తెలుగు వార్తలు", "తెలుగు"),
+        ("తెలుగు వార్తలు", "తెలు"),  # a prefix, as for English
+    ],
+)
+def test_finds_words_with_combining_marks(text, query):
+    assert _matches(document_vector([(text, "A")]), query)
+
+
+@pytest.mark.django_db
+def test_a_word_with_marks_is_not_found_by_another_sharing_its_letters():
+    # द-न-य without the vowel signs is not दुनिया: the marks are part of what is matched.
+    assert not _matches(document_vector([("दनय", "A")]), "दुनिया")
