@@ -226,8 +226,8 @@ def test_a_dependency_already_running_elsewhere_is_waited_for_not_failed(declare
 
 
 def test_a_run_queued_by_its_still_running_dependency_waits_for_its_outcome(declare, worker):
-    # The news crawl queues the analysis (dependencies checked, not re-run) before the crawl's
-    # own run is recorded as finished; the analysis must not fail on "has not run" and retry.
+    # The news crawl queues the analysis (its dependencies not run) before the crawl's own run is
+    # recorded as finished; the analysis waits for that run, so it works on all it stored.
     @declare("t.producer", branch="data")
     def producer(run):
         services.job_run_now(name="t.follower", include_dependencies=False)
