@@ -3,7 +3,7 @@
 Per user, a sorted set of their sockets' channel names scored by connection time, so the oldest
 is known when a sixth opens; per socket, a key that its heartbeat renews. Both live
 HEARTBEATS_PER_TTL heartbeats, so the users of a process that died without cleaning up stop
-showing online within about that (90 s by default), not the hour they once did.
+showing online within about that (90 s by default).
 """
 
 from __future__ import annotations
