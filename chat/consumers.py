@@ -3,7 +3,9 @@
 Protocol (ARCHITECTURE.md): client → server `join_room {room_id}`, `leave_room {room_id}`,
 `send_message {room_id, content, reply_to?}`, `read {room_id, message_id}`, `ping`; server →
 client `welcome {user_id}`, `joined_room`, `left_room`, `user_joined`, `user_left`,
-`new_message {message}`, `read`, `pong`, `error {message}`, and `ping` every CHAT_PING_SECONDS.
+`new_message {message}`, `read`, `pong`, `error {message, code?}`, and `ping` every
+CHAT_PING_SECONDS. `joined_room` / `left_room` also come unasked when the user joins, creates or
+leaves a room elsewhere (another socket, the API).
 
 A socket is closed with 1008 when it has no valid session or `?token=`, with 1008 "Too many
 connections" when its user opens one more than CHAT_MAX_CONNECTIONS_PER_USER (the oldest goes),
@@ -38,7 +40,7 @@ from accounts.tokens import AccessTokenInvalid, access_token_decode
 from chat import presence, selectors, services
 from chat.models import Membership, Room
 from chat.realtime import room_group, user_group
-from core.consumers import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT
+from core.consumers import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT, json_nesting_exceeds
 from core.throttling import rate_limit_hit
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 CLOSE_IDLE = 4408
 CLOSE_NOT_READING = 4429
 MAX_FRAME_CHARS = 16_384
+# Frames are flat objects; deeper nesting is refused before parsing (json.loads recurses).
+MAX_FRAME_DEPTH = 8
 
 
 def _user_from_token(token: str) -> User | None:
@@ -162,7 +166,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Leave the presence records and the groups (once; a room leaves the set only once its
         group has been left, so an interrupted release is finished by the next). Presence goes
         first: a failing group_discard (Redis pool exhausted when many sockets drop at once)
-        must not leave the user shown online for an hour."""
+        must not leave the user shown online until the presence keys expire."""
         if getattr(self, "user", None) is not None and not getattr(self, "released", True):
             self.released = True
             await database_sync_to_async(presence.connection_close)(
@@ -179,7 +183,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(min(settings.CHAT_PING_SECONDS, settings.CHAT_IDLE_SECONDS / 2))
+            await asyncio.sleep(presence.heartbeat_seconds())
             if time.monotonic() - self.last_heard > settings.CHAT_IDLE_SECONDS:
                 await self._close(CLOSE_IDLE, "Idle")
                 return
@@ -188,8 +192,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 user_id=self.user.pk, channel_name=self.channel_name
             )
 
-    def _error(self, message: str) -> None:
-        self._queue({"type": "error", "message": message})
+    def _error(self, message: str, code: str | None = None) -> None:
+        # Errors about the frame itself carry a stable code besides the translated message.
+        self._queue({"type": "error", "message": message, **({"code": code} if code else {})})
 
     # --- incoming ---------------------------------------------------------------------------
 
@@ -202,12 +207,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _receive(self, text_data: str | None) -> None:
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
-            self._error(_("Send JSON text frames of at most 16 KB."))
+            self._error(_("Send JSON text frames of at most 16 KB."), code="bad_frame")
+            return
+        if json_nesting_exceeds(text_data, MAX_FRAME_DEPTH):
+            self._error(_("A frame may nest at most %(depth)d levels.")
+                        % {"depth": MAX_FRAME_DEPTH}, code="frame_too_deep")  # fmt: skip
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            self._error(_("Not JSON."))
+            self._error(_("Not JSON."), code="not_json")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             self._error(_('Send an object with a "type".'))
@@ -333,12 +342,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await super().dispatch(message)
 
     async def chat_follow(self, message: dict[str, Any]) -> None:
-        if not self.closing:
-            await self._subscribe(message["room_id"])
+        # The user joined or created a room, through this socket, another or the API. A socket
+        # that did not follow it yet (not the one that sent join_room) is told, as a tab or
+        # app that did not ask would otherwise not know why the room's events arrive.
+        room_id = message["room_id"]
+        if self.closing:
+            return
+        is_new = room_id not in self.rooms
+        await self._subscribe(room_id)
+        if is_new:
+            self._queue({"type": "joined_room", "room_id": room_id,
+                         "name": message.get("name", "")})  # fmt: skip
 
     async def chat_unfollow(self, message: dict[str, Any]) -> None:
-        await self.channel_layer.group_discard(room_group(message["room_id"]), self.channel_name)
-        self.rooms.discard(message["room_id"])
+        room_id = message["room_id"]
+        await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+        if room_id in self.rooms:
+            self.rooms.discard(room_id)
+            self._queue({"type": "left_room", "room_id": room_id})
 
     async def chat_evict(self, message: dict[str, Any]) -> None:
         await self._close(CLOSE_POLICY_VIOLATION, "Too many connections")

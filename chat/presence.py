@@ -1,12 +1,14 @@
 """Who is connected (H4, H6): connection state in Redis, shared by every ASGI process.
 
 Per user, a sorted set of their sockets' channel names scored by connection time, so the oldest
-is known when a sixth opens; per socket, a key that its heartbeat keeps alive for the
-`ws_connection_state` TTL (1 h), so a process that died without cleaning up stops counting.
+is known when a sixth opens; per socket, a key that its heartbeat renews. Both live
+HEARTBEATS_PER_TTL heartbeats, so the users of a process that died without cleaning up stop
+showing online within about that (90 s by default).
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.conf import settings
@@ -22,8 +24,18 @@ def _socket_key(channel_name: str) -> str:
     return f"chat:socket:{channel_name}"
 
 
-def _ttl() -> int:
-    return settings.CACHE_TTLS["ws_connection_state"]
+# Two missed heartbeats (a busy process, a slow Redis) are tolerated; the third is not.
+HEARTBEATS_PER_TTL = 3
+
+
+def heartbeat_seconds() -> float:
+    """How often each socket's heartbeat pings its client and renews its presence keys."""
+    return min(settings.CHAT_PING_SECONDS, settings.CHAT_IDLE_SECONDS / 2)
+
+
+def ttl_milliseconds() -> int:
+    """How long presence keys live unless renewed (milliseconds: tests use short heartbeats)."""
+    return max(1, math.ceil(HEARTBEATS_PER_TTL * heartbeat_seconds() * 1000))
 
 
 def connection_open(*, user_id: int, channel_name: str) -> list[str]:
@@ -32,9 +44,9 @@ def connection_open(*, user_id: int, channel_name: str) -> list[str]:
     redis = state_redis()
     try:
         pipe = redis.pipeline(transaction=False)
-        pipe.set(_socket_key(channel_name), user_id, ex=_ttl())
+        pipe.set(_socket_key(channel_name), user_id, px=ttl_milliseconds())
         pipe.zadd(_user_key(user_id), {channel_name: time.time()})
-        pipe.expire(_user_key(user_id), _ttl())
+        pipe.pexpire(_user_key(user_id), ttl_milliseconds())
         pipe.zrange(_user_key(user_id), 0, -1)
         *_, names = pipe.execute()
         alive = redis.mget([_socket_key(name) for name in names])
@@ -55,8 +67,8 @@ def connection_open(*, user_id: int, channel_name: str) -> list[str]:
 def connection_touch(*, user_id: int, channel_name: str) -> None:
     try:
         pipe = state_redis().pipeline(transaction=False)
-        pipe.expire(_socket_key(channel_name), _ttl())
-        pipe.expire(_user_key(user_id), _ttl())
+        pipe.pexpire(_socket_key(channel_name), ttl_milliseconds())
+        pipe.pexpire(_user_key(user_id), ttl_milliseconds())
         pipe.execute()
     except RedisError:
         pass

@@ -24,7 +24,8 @@ from stocks.models import Stock
 def room_create(
     *, creator: User, name: str, kind: str = RoomKind.PUBLIC, stock: Stock | None = None
 ) -> Room:
-    """A room, with its creator as owner and first member."""
+    """A room, with its creator as owner and first member: the creator's open sockets, in every
+    process, follow it (as after a join), so a second tab or the app hears it too."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("A room needs a name.")})
@@ -33,7 +34,15 @@ def room_create(
     with transaction.atomic():
         room = Room.objects.create(name=name[:100], kind=kind, stock=stock, created_by=creator)
         Membership.objects.create(room=room, user=creator, role=MemberRole.OWNER)
+        _sockets_follow(room=room, user=creator)
     return room
+
+
+def _sockets_follow(*, room: Room, user: User) -> None:
+    """After commit, every socket of the user starts following the room: whatever path made
+    them a member (creation, a join) goes through here."""
+    message = {"type": "chat.follow", "room_id": room.pk, "name": room.name}
+    user_sockets_send(user_id=user.pk, message=message)
 
 
 def room_join(*, room: Room, user: User) -> Membership:
@@ -55,7 +64,7 @@ def room_join(*, room: Room, user: User) -> Membership:
             # then either counted read here or sent after the joiner was in the room.
             membership.last_read_message_id = latest.first()
             membership.save(update_fields=["last_read_message"])
-            user_sockets_send(user_id=user.pk, message={"type": "chat.follow", "room_id": room.pk})
+            _sockets_follow(room=room, user=user)
             joined = {"type": "user_joined", "room_id": room.pk, "user": user_payload(user)}
             chat_event_send(room_id=room.pk, event=joined)
     except IntegrityError:  # joined meanwhile (another connection)

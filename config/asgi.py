@@ -10,14 +10,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_application  # noqa: E402
 from core.bodylimit import RequestBodyLimit  # noqa: E402
+from core.origin import OriginOrNoCookieValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(websocket_application),
+        "websocket": OriginOrNoCookieValidator(websocket_application),
     }
 )

@@ -44,7 +44,8 @@ DJANGO_REDIS_LOGGER = "insightstock.redis"
 
 # --- the cache toolkit (cachekit) ----------------------------------------------------------
 # Default TTLs in seconds (C8), one table; each overridable as CACHE_TTL_<NAME>, e.g.
-# CACHE_TTL_STOCK_DETAIL=30.
+# CACHE_TTL_STOCK_DETAIL=30. (Chat presence is not here: its TTL follows the socket heartbeat,
+# chat/presence.py.)
 _DEFAULT_TTLS = {
     "stock_detail": 60,
     "stock_prices_1d": 10,
@@ -58,7 +59,6 @@ _DEFAULT_TTLS = {
     "search_results": 300,
     "popular_search_terms": 600,
     "user_context": 300,
-    "ws_connection_state": 3600,
     "image_by_hash": 30 * 24 * 3600,
     "image_resized": 7 * 24 * 3600,
     "portfolio_list": 300,

@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from chat import presence, services
+from chat.consumers import MAX_FRAME_CHARS, MAX_FRAME_DEPTH
 from chat.models import Membership, Message, ReadReceipt, RoomKind
 from config.asgi import application
 from tests.accounts.factories import UserFactory
@@ -84,6 +85,29 @@ async def test_a_malformed_frame_gets_an_error_and_the_socket_stays(frame):
     await communicator.send_json_to({"type": "ping"})
     assert (await next_event(communicator, "pong"))["type"] == "pong"
     await communicator.disconnect()
+
+
+async def test_a_deeply_nested_frame_gets_an_error_and_the_socket_stays():
+    """2,000 nested brackets, far under 16 KB: json.loads would raise RecursionError out of the
+    consumer, ending the socket without a close frame or its clean-up (shown online for 90 s)."""
+    user = await sync_to_async(UserFactory)()
+    communicator = await open_socket(user)
+    await next_event(communicator, "welcome")
+    deep = "[" * 2000 + "]" * 2000
+    assert len(deep) < MAX_FRAME_CHARS
+
+    refusal = f"A frame may nest at most {MAX_FRAME_DEPTH} levels."
+    for frame in (deep, f'{{"type": "ping", "extra": {deep}}}'):
+        await communicator.send_to(text_data=frame)
+        refused = await next_event(communicator, "error")
+        assert refused == {"type": "error", "code": "frame_too_deep", "message": refusal}
+    # As deep as allowed, brackets inside strings not counted: an ordinary frame.
+    allowed = "[" * (MAX_FRAME_DEPTH - 1) + "]" * (MAX_FRAME_DEPTH - 1)
+    await communicator.send_to(text_data=f'{{"type": "ping", "extra": {allowed}, "s": "{deep}"}}')
+    assert (await next_event(communicator, "pong"))["type"] == "pong"
+    assert await sync_to_async(presence.connection_count)(user.pk) == 1
+    await communicator.disconnect()
+    assert await sync_to_async(presence.connection_count)(user.pk) == 0
 
 
 async def test_empty_and_too_long_messages_are_refused(settings):

@@ -8,11 +8,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from chat import services
 from chat.models import Membership, Message, ReadReceipt, RoomKind
 from tests.accounts.factories import UserFactory
-from tests.chat.sockets import event_within, next_event, open_socket
+from tests.chat.sockets import access_token, event_within, next_event, open_socket
 from tests.clients import api_client_for
 
 
@@ -286,6 +287,33 @@ async def test_joining_through_the_api_makes_open_sockets_follow_the_room():
     else:
         raise AssertionError("the socket never followed the room it joined through the API")
     await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_room_created_through_the_api_is_followed_by_the_creators_open_sockets():
+    """The app creates a room with its token while a tab (and the app's own socket) are open:
+    both follow the room and hear its messages, as after a join."""
+    alice = await sync_to_async(UserFactory)()
+    tab, phone = await open_socket(alice), await open_socket(alice)
+    for socket in (tab, phone):
+        assert (await next_event(socket, "welcome"))["rooms"] == []
+    app = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    app.credentials(HTTP_AUTHORIZATION=f"Bearer {await sync_to_async(access_token)(alice)}")
+
+    created = await sync_to_async(app.post)("/api/v1/chat/rooms/", {"name": "새 방"},
+                                            format="json")  # fmt: skip
+    assert created.status_code == 201
+    room_id = created.json()["id"]
+    for socket in (tab, phone):
+        followed = await next_event(socket, "joined_room")
+        assert followed == {"type": "joined_room", "room_id": room_id, "name": "새 방"}
+    sent = await sync_to_async(app.post)(f"/api/v1/chat/rooms/{room_id}/messages/",
+                                         {"content": "첫 메시지"}, format="json")  # fmt: skip
+    assert sent.status_code == 201
+    for socket in (tab, phone):
+        assert (await next_event(socket, "new_message"))["message"]["content"] == "첫 메시지"
+        await socket.disconnect()
 
 
 @pytest.mark.django_db

@@ -1,18 +1,26 @@
 """Item 1 (websockets) of the security review: `/ws/chat/` never lets a user act on or hear a
-private room of others, and refuses sockets a page of another site opens."""
+private room of others, and refuses sockets a page of another site opens; native clients, which
+send no Origin, get in by token but never by a session cookie."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts import services as account_services
 from chat.consumers import ChatConsumer
 from chat.models import Message, ReadReceipt
 from config.asgi import application
+from pipelines import services as pipeline_services
+from pipelines.registry import JOBS
 from tests.chat.sockets import HEADERS, access_token, close_event, next_event, open_socket
 from tests.security.conftest import MISSING_ID, SECRET, TwoUsers
 
@@ -152,3 +160,79 @@ async def test_ending_every_session_closes_the_sockets_already_open(two_users: T
     event = await close_event(bob)
     assert (event["code"], event["reason"]) == (4401, "Signed out")
     await bob.disconnect()
+
+
+# --- handshakes on a real server with a real client (Python `websockets`, no Origin) ---------
+
+
+def _session_cookie(user) -> str:  # noqa: ANN001
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def _first_frame(url: str, headers: dict[str, str] | None = None) -> dict | int:
+    """The first frame the server sends on a new socket, or the close code it sends instead.
+    No Origin unless ``headers`` has one, as a native client."""
+    async with connect(url, additional_headers=headers, proxy=None, open_timeout=30) as socket:
+        try:
+            return json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+        except ConnectionClosed as closed:
+            return closed.rcvd.code
+
+
+async def _handshake_status(url: str, headers: dict[str, str]) -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        await _first_frame(url, headers)
+    return refused.value.response.status_code
+
+
+async def test_a_native_client_without_an_origin_gets_the_market_and_chat_by_token(
+    two_users: TwoUsers, asgi_server
+):
+    server = asgi_server()
+    token = await sync_to_async(access_token)(two_users.bob)
+
+    market = await _first_frame(f"{server.ws_url}/ws/market/")
+    welcome = await _first_frame(f"{server.ws_url}/ws/chat/?token={token}")
+
+    assert market["type"] == "market"
+    assert (welcome["type"], welcome["user_id"]) == ("welcome", two_users.bob.pk)
+
+
+async def test_a_session_cookie_authenticates_a_socket_only_with_one_of_our_origins(
+    two_users: TwoUsers, asgi_server
+):
+    """Without an Origin the cookie is not used (no page of ours opens a socket without one), so
+    the socket is anonymous; with another site's Origin the handshake is refused."""
+    server = asgi_server()
+    cookie = await sync_to_async(_session_cookie)(two_users.bob)
+    url = f"{server.ws_url}/ws/chat/"
+
+    ours = await _first_frame(url, {"Cookie": cookie, "Origin": "http://127.0.0.1"})
+    without_origin = await _first_frame(url, {"Cookie": cookie})
+    foreign = await _handshake_status(url, {"Cookie": cookie, "Origin": "https://evil.example"})
+
+    assert (ours["type"], ours["user_id"]) == ("welcome", two_users.bob.pk)
+    assert without_origin == 1008  # as any anonymous socket: "Authentication required"
+    assert foreign == 403
+
+
+async def test_the_staff_pipeline_stream_needs_its_cookie_and_so_one_of_our_origins(
+    two_users: TwoUsers, asgi_server
+):
+    """`/ws/pipelines/` authenticates by the session cookie only: a native client cannot open it,
+    whatever cookie it sends."""
+    two_users.alice.is_staff = True
+    await sync_to_async(two_users.alice.save)()
+    server = asgi_server()
+    cookie = await sync_to_async(_session_cookie)(two_users.alice)
+    url = f"{server.ws_url}/ws/pipelines/"
+
+    async with connect(url, additional_headers={"Cookie": cookie, "Origin": "http://127.0.0.1"},
+                       proxy=None, open_timeout=30) as page:  # fmt: skip
+        await sync_to_async(pipeline_services.job_run_create)(
+            job=JOBS["pipelines.prune_runs"], trigger="manual"
+        )
+        assert json.loads(await asyncio.wait_for(page.recv(), timeout=30))["type"] == "run"
+    assert await _first_frame(url, {"Cookie": cookie}) == 1008
