@@ -35,8 +35,9 @@ class PipelineEventsConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "viewer_group"):
             await self.channel_layer.group_discard(self.viewer_group, self.channel_name)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """The stream is one-way; clients only listen."""
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """The stream is one-way; clients only listen. A frame is never decoded: a 2,000-deep
+        JSON frame raised RecursionError in json.loads and killed the socket in its groups."""
 
     async def pipeline_event(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": "run", "data": message["event"]})

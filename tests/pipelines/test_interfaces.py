@@ -99,6 +99,24 @@ async def test_dashboard_socket_streams_run_progress_to_staff(staff):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
+async def test_dashboard_socket_ignores_what_clients_send_even_deeply_nested_frames(staff):
+    communicator = WebsocketCommunicator(application, "/ws/pipelines/", headers=HEADERS)
+    communicator.scope["user"] = staff
+    connected, _ = await communicator.connect()
+    assert connected
+
+    await communicator.send_to(text_data="[" * 2000 + "]" * 2000)
+    await communicator.send_to(text_data="not json")
+    job = JOBS["pipelines.prune_runs"]
+    await sync_to_async(services.job_run_create)(job=job, trigger="manual")
+
+    event = await communicator.receive_json_from(timeout=5)  # still open and in its groups
+    assert event["type"] == "run" and event["data"]["status"] == "queued"
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
 async def test_dashboard_socket_refuses_non_staff(user):
     communicator = WebsocketCommunicator(application, "/ws/pipelines/", headers=HEADERS)
     communicator.scope["user"] = user
