@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -41,18 +42,45 @@ def _text(raw: bytes) -> str:
     raise ImportRefused([RowError(0, "file", _("The file is not UTF-8 or CP949 text."))])
 
 
+# '.' is the decimal point; a comma only groups thousands (1,500 or 1,500.25), never "1,5",
+# which was read as 15. Nothing else Decimal() would take ("1_5", "NaN").
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+class NotANumber(ValueError):
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 def _decimal(value: str) -> Decimal | None:
-    value = value.strip().replace(",", "")
+    """A cell's number, None if blank. Raises NotANumber with the message to show."""
+    value = value.strip()
     if not value:
         return None
-    number = Decimal(value)
-    if not number.is_finite():
-        raise InvalidOperation
-    return number
+    if "," in value:
+        if not _GROUPED.fullmatch(value):
+            raise NotANumber(
+                _("“%(value)s” is not a number: a comma may only separate thousands (1,500), "
+                  "and decimals take a point (1.5).") % {"value": value[:40]}
+            )  # fmt: skip
+        value = value.replace(",", "")
+    if not _PLAIN.fullmatch(value):
+        raise NotANumber(_("Not a number: “%(value)s”.") % {"value": value[:40]})
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:  # an exponent past what Decimal takes
+        raise NotANumber(_("Not a number: “%(value)s”.") % {"value": value[:40]}) from exc
 
 
-def read_transactions(raw: bytes, *, max_rows: int) -> list[tuple[int, TransactionInput]]:
-    """Every row as (line number, input); raises ImportRefused listing every unreadable row."""
+Rows = list[tuple[int, TransactionInput]]
+
+
+def read_transactions(raw: bytes, *, max_rows: int) -> tuple[Rows, list[RowError]]:
+    """Every row as (line number, input), and what could not be read in them (that field is
+    None in its row; a row that could not be split into columns is left out). Raises
+    ImportRefused if the file itself cannot be read."""
     text = _text(raw)
     if "\x00" in text:
         raise ImportRefused([RowError(0, "file", _("The file contains NUL characters."))])
@@ -66,7 +94,7 @@ def read_transactions(raw: bytes, *, max_rows: int) -> list[tuple[int, Transacti
         ) from exc  # fmt: skip
 
 
-def _read(reader: csv.DictReader, *, max_rows: int) -> list[tuple[int, TransactionInput]]:
+def _read(reader: csv.DictReader, *, max_rows: int) -> tuple[Rows, list[RowError]]:
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
@@ -99,50 +127,48 @@ def _read(reader: csv.DictReader, *, max_rows: int) -> list[tuple[int, Transacti
             rows.append((line, cells))
     codes = {cells["stock"] for _, cells in rows if cells.get("stock")}
     stocks = {stock.code: stock for stock in Stock.objects.filter(code__in=codes)}
-    parsed: list[tuple[int, TransactionInput]] = []
+    parsed: Rows = []
     for line, cells in rows:
-        row_errors = []
+        # Every cell is read, whatever else is wrong in the row, so one pass names every problem;
+        # the service checks the rest (transactions_import). Field names are the service's.
         try:
             traded_on = date.fromisoformat(cells["date"])
         except ValueError:
-            row_errors.append(RowError(line, "date", _("Write dates as YYYY-MM-DD.")))
+            errors.append(RowError(line, "traded_on", _("Write dates as YYYY-MM-DD.")))
             traded_on = None
-        numbers = {}
+        numbers: dict[str, Decimal | None] = {}
         for name in ("quantity", "price", "fee"):
             try:
                 numbers[name] = _decimal(cells.get(name, ""))
-            except (InvalidOperation, ValueError):
-                row_errors.append(RowError(line, name, _("Not a number: “%(value)s”.")
-                                           % {"value": cells.get(name, "")[:40]}))  # fmt: skip
+            except NotANumber as exc:
+                errors.append(RowError(line, name, exc.message))
+                numbers[name] = None
         code = cells.get("stock", "")
         stock = stocks.get(code)
         if code and stock is None:
-            row_errors.append(
+            errors.append(
                 RowError(
                     line, "stock", _("No listed stock has the code %(code)s.") % {"code": code[:20]}
                 )
             )
         if len(cells.get("note", "")) > 200:
-            row_errors.append(RowError(line, "note", _("A note is at most 200 characters.")))
-        if row_errors:
-            errors += row_errors
-            continue
+            errors.append(RowError(line, "note", _("A note is at most 200 characters.")))
         parsed.append((line, TransactionInput(
             kind=cells["type"].lower(), stock=stock, quantity=numbers["quantity"],
             price=numbers["price"], fee=numbers["fee"] or Decimal(0), traded_on=traded_on,
-            note=cells.get("note", ""),
+            note=cells.get("note", "")[:200],
         )))  # fmt: skip
-    if errors:
-        raise ImportRefused(errors)
-    if not parsed:
+    if not parsed and not errors:
         raise ImportRefused([RowError(1, "file", _("The file has no transactions."))])
-    return parsed
+    return parsed, errors
 
 
 def write_transactions(rows: object) -> str:
     """Rows (header first) as CSV text."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF ends a record, as in RFC 4180 and Excel: the writer then quotes any cell holding a CR
+    # or LF, a lone CR included ("\n" quoted only LF; an unquoted CR split the row on import).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows(rows)  # type: ignore[arg-type]
     return buffer.getvalue()
 
@@ -157,13 +183,12 @@ def transactions_import_csv(
     """Read a CSV file and record all its rows, or none. Raises ImportRefused, naming the
     file's lines and columns."""
     try:
-        return transactions_import(
-            portfolio=portfolio, rows=read_transactions(raw, max_rows=max_rows)
-        )
+        rows, unreadable = read_transactions(raw, max_rows=max_rows)
+        return transactions_import(portfolio=portfolio, rows=rows, unreadable=unreadable)
     except ImportRefused as exc:
         raise ImportRefused(
             [
-                RowError(e.line, _COLUMN_OF_FIELD.get(e.field, e.field), e.message)
+                RowError(e.line, _COLUMN_OF_FIELD.get(e.field, e.field), e.message, e.code)
                 for e in exc.errors
             ]
         ) from exc

@@ -15,6 +15,8 @@ from cachekit.managers import CachingManager
 
 QUANTITY = {"max_digits": 20, "decimal_places": 4}
 MONEY = {"max_digits": 20, "decimal_places": 2}
+# A valuation: shares (under 10^16) × a close (under 10^12), summed over holdings.
+VALUATION = {"max_digits": 40, "decimal_places": 2}
 
 
 class Currency(models.TextChoices):
@@ -153,8 +155,8 @@ class ValuePoint(models.Model):
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    market_value = models.DecimalField(**MONEY)
-    cost_basis = models.DecimalField(**MONEY)
+    market_value = models.DecimalField(**VALUATION)
+    cost_basis = models.DecimalField(**VALUATION)
 
     class Meta:
         ordering = ["day"]

@@ -9,6 +9,7 @@ holdings (`Holding`, kept by the services), never by replaying transactions.
 
 from __future__ import annotations
 
+import decimal
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -16,10 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import ExtractYear, Round
 
 from cachekit import AnyRow, Row, cached
-from portfolio.ledger import ZERO, money
+from portfolio.ledger import WIDE, ZERO, money
 from portfolio.models import (
     Holding,
     Portfolio,
@@ -156,6 +157,17 @@ def _summarise(
     fees_paid: Decimal,
     board: dict[int, dict[str, Any]],
 ) -> dict[str, Any]:
+    # Exact for any stored holding: shares × price overflows the default 28 digits' quantize.
+    with decimal.localcontext(WIDE):
+        return _summary_of(portfolio_id, positions, fees_paid, board)
+
+
+def _summary_of(
+    portfolio_id: int | None,
+    positions: Positions | dict,
+    fees_paid: Decimal,
+    board: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
     rows = []
     by_sector: dict[str, Decimal] = defaultdict(Decimal)
     by_market: dict[str, Decimal] = defaultdict(Decimal)
@@ -242,9 +254,12 @@ def realised_gains_by_year(user_id: int, portfolio_id: int) -> list[dict[str, An
         years[row["year"]].update(
             sales=row["sales"], proceeds=row["proceeds"], cost=row["cost"], gain=row["gain"]
         )
-    amount = ExpressionWrapper(
-        F("quantity") * F("price") - F("fee"),
-        output_field=DecimalField(max_digits=30, decimal_places=2),
+    # Each dividend rounded on its own before the sum, as the ledger adds them to the holdings
+    # (ledger.dividend_amount): PostgreSQL's round() takes halves away from zero, as ROUND_HALF_UP.
+    amount = Round(
+        ExpressionWrapper(F("quantity") * F("price") - F("fee"), output_field=DecimalField()),
+        2,
+        output_field=DecimalField(max_digits=40, decimal_places=2),
     )
     dividends = (
         Transaction.objects.filter(portfolio__owner_id=user_id, portfolio_id=portfolio_id,
@@ -254,7 +269,7 @@ def realised_gains_by_year(user_id: int, portfolio_id: int) -> list[dict[str, An
         .annotate(total=Sum(amount))
     )  # fmt: skip
     for row in dividends:
-        years[row["year"]]["dividends"] = money(row["total"])
+        years[row["year"]]["dividends"] = row["total"]
     return [{"year": year, **values} for year, values in sorted(years.items(), reverse=True)]
 
 

@@ -8,6 +8,7 @@ saves the portfolio row last: that save is what drops the owner's cached reads (
 from __future__ import annotations
 
 import contextlib
+import decimal
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,20 +140,29 @@ def transaction_errors(data: TransactionInput, *, today: date) -> dict[str, str]
     return errors
 
 
-def _oversell_error(exc: ledger.Oversell) -> ValidationError:
-    return ValidationError(
-        {
-            "quantity": _(
-                "You cannot sell %(selling)s shares on %(day)s: the portfolio held only "
-                "%(held)s then."
-            )
-            % {
-                "selling": f"{exc.entry.quantity.normalize():f}",
-                "day": exc.entry.traded_on.isoformat(),
-                "held": f"{exc.held.normalize():f}",
-            }
+def _refusal_message(exc: ledger.Refused) -> str:
+    if isinstance(exc, ledger.Oversell):
+        return _(
+            "You cannot sell %(selling)s shares on %(day)s: the portfolio held only %(held)s then."
+        ) % {
+            "selling": f"{exc.entry.quantity.normalize():f}",
+            "day": exc.entry.traded_on.isoformat(),
+            "held": f"{exc.held.normalize():f}",
         }
-    )
+    return _(
+        "On %(day)s the holding of this stock would exceed what a portfolio can hold: under "
+        "1 trillion shares, and under 1 quadrillion won of cost, sales, realised profit or "
+        "dividends."
+    ) % {"day": exc.day.isoformat()}  # type: ignore[attr-defined]
+
+
+def _refusal_code(exc: ledger.Refused) -> str:
+    return "oversell" if isinstance(exc, ledger.Oversell) else "holding_too_large"
+
+
+def _refusal_error(exc: ledger.Refused) -> ValidationError:
+    return ValidationError({"quantity": ValidationError(_refusal_message(exc),
+                                                        code=_refusal_code(exc))})  # fmt: skip
 
 
 def _locked(portfolio: Portfolio) -> Portfolio:
@@ -207,7 +217,7 @@ def _gains_store(portfolio_id: int, stock_id: int, sales: Iterable[ledger.Sale])
 
 def holding_rederive(*, portfolio_id: int, stock_id: int) -> ledger.Position:
     """Replay one stock's transactions in one portfolio into its holding and realised gains.
-    Raises ledger.Oversell (the caller's transaction then rolls back)."""
+    Raises ledger.Refused (the caller's transaction then rolls back)."""
     position = ledger.replay(
         _entries(portfolio_id, stock_id), _splits(stock_id), today=timezone.localdate()
     )
@@ -276,7 +286,8 @@ def _fields_of(data: TransactionInput) -> dict[str, Any]:
         "price": data.price if stock_kind else None,
         "fee": data.fee,
         "traded_on": data.traded_on or timezone.localdate(),
-        "note": data.note,
+        # Trimmed as the form and the API trim it, so every stored note survives a CSV round trip.
+        "note": data.note.strip(),
     }
 
 
@@ -289,8 +300,8 @@ def transaction_record(*, portfolio: Portfolio, data: TransactionInput) -> Trans
         if record.stock_id is not None and record.kind != TransactionKind.FEE:
             try:
                 _append(portfolio, record)
-            except ledger.Oversell as exc:
-                raise _oversell_error(exc) from exc
+            except ledger.Refused as exc:
+                raise _refusal_error(exc) from exc
         _touched(portfolio)
     return record
 
@@ -318,8 +329,8 @@ def transaction_update(*, record: Transaction, data: TransactionInput) -> Transa
         try:
             for stock_id in {before, record.stock_id} - {None}:
                 holding_rederive(portfolio_id=portfolio.pk, stock_id=stock_id)
-        except ledger.Oversell as exc:
-            raise _oversell_error(exc) from exc
+        except ledger.Refused as exc:
+            raise _refusal_error(exc) from exc
         _touched(portfolio)
     return record
 
@@ -334,8 +345,8 @@ def transaction_delete(*, record: Transaction) -> None:
         if stock_id is not None:
             try:
                 holding_rederive(portfolio_id=portfolio.pk, stock_id=stock_id)
-            except ledger.Oversell as exc:
-                raise _oversell_error(exc) from exc
+            except ledger.Refused as exc:
+                raise _refusal_error(exc) from exc
         _touched(portfolio)
 
 
@@ -344,45 +355,61 @@ class RowError:
     line: int
     field: str
     message: str
+    code: str = "invalid"  # stable, for programs: invalid, oversell, holding_too_large
 
 
 class ImportRefused(Exception):
     """A CSV import with bad rows: nothing was stored."""
 
     def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = list(errors)
+        # In line order; a line's problems in the order they were found.
+        self.errors = sorted(errors, key=lambda error: error.line)
         super().__init__(f"{len(self.errors)} problems; nothing imported")
 
 
 def transactions_import(
-    *, portfolio: Portfolio, rows: Sequence[tuple[int, TransactionInput]]
+    *,
+    portfolio: Portfolio,
+    rows: Sequence[tuple[int, TransactionInput]],
+    unreadable: Sequence[RowError] = (),
 ) -> list[Transaction]:
-    """Record every (line, row) or none: checks each row, then the holdings they make (an
-    oversell names the line of its sale). Raises ImportRefused listing every problem."""
+    """Record every (line, row) or none. Raises ImportRefused listing, in one pass, every problem:
+    ``unreadable`` (the reader's, for fields it could not read: None in the row), every check
+    each row fails, and every sale that sells more than was held and every row that makes a
+    holding too large, in every stock whose rows are all readable and valid (a stock with a bad
+    row has no known running position)."""
     today = timezone.localdate()
-    errors = [RowError(line, field, message)
-              for line, data in rows
-              for field, message in transaction_errors(data, today=today).items()]  # fmt: skip
-    if errors:
-        raise ImportRefused(errors)
+    errors = list(unreadable)
+    read_badly = {(error.line, error.field) for error in unreadable}
+    errors += [RowError(line, field, message)
+               for line, data in rows
+               for field, message in transaction_errors(data, today=today).items()
+               if (line, field) not in read_badly]  # fmt: skip
+    bad_lines = {error.line for error in errors}
+    good = [(line, data) for line, data in rows if line not in bad_lines]
+    unsure = {data.stock.pk for line, data in rows if line in bad_lines and data.stock is not None}
     with transaction.atomic():
         portfolio = _locked(portfolio)
         # In file order, so a day's rows keep their order (ids break date ties in the ledger).
         created = Transaction.objects.bulk_create(
-            Transaction(portfolio=portfolio, **_fields_of(data)) for _, data in rows
+            Transaction(portfolio=portfolio, **_fields_of(data)) for _, data in good
         )
-        line_of = {record.pk: line for record, (line, _) in zip(created, rows, strict=True)}
+        line_of = {record.pk: line for record, (line, _) in zip(created, good, strict=True)}
+        positions: dict[int, ledger.Position] = {}
         for stock_id in sorted({r.stock_id for r in created if r.kind != TransactionKind.FEE}
-                               - {None}):  # fmt: skip
-            try:
-                holding_rederive(portfolio_id=portfolio.pk, stock_id=stock_id)
-            except ledger.Oversell as exc:
-                line = line_of.get(exc.entry.id)
-                message = _oversell_error(exc).message_dict["quantity"][0]
-                errors.append(RowError(line or 0, "quantity", message))
+                               - {None} - unsure):  # fmt: skip
+            refused: list[ledger.Refused] = []
+            positions[stock_id] = ledger.replay(
+                _entries(portfolio.pk, stock_id), _splits(stock_id), today=today, refused=refused
+            )
+            errors += [RowError(line_of.get(exc.entry.id, 0) if exc.entry else 0, "quantity",
+                                _refusal_message(exc), _refusal_code(exc))
+                       for exc in refused]  # fmt: skip
         if errors:
             transaction.set_rollback(True)
             raise ImportRefused(errors)
+        for stock_id, position in positions.items():
+            _store_position(portfolio.pk, stock_id, position)
         _touched(portfolio)
     return created
 
@@ -404,7 +431,7 @@ def holdings_rederive_for_stock(
                 locked = _locked(portfolio)
                 holding_rederive(portfolio_id=locked.pk, stock_id=stock_id)
                 _touched(locked)
-        except ledger.Oversell as exc:
+        except ledger.Refused as exc:
             # A split is a fact; this portfolio's later sales contradict it. Its holding stays
             # as it was, and its next write in this stock will name the sale.
             logger.warning("portfolio %s: the splits of stock %s: %s", portfolio.pk, stock_id, exc)
@@ -442,10 +469,27 @@ def value_history_rebuild(*, portfolio_id: int, days: int, today: date) -> int:
         closes.setdefault(timezone.localdate(starts_at), {})[stock_id] = close
     splits = {stock_id: sorted(_splits(stock_id), key=lambda s: s.effective_on)
               for stock_id in entries}  # fmt: skip
-    positions = {stock_id: ledger.Position() for stock_id in entries}
-    cursor = dict.fromkeys(entries, 0)
     pending = {stock_id: list(splits[stock_id]) for stock_id in entries}
     last_close: dict[int, Decimal] = {}
+    # Exact whatever the size: holdings of up to 10^16 shares at closes under 10^12 won.
+    with decimal.localcontext(ledger.WIDE):
+        points = _value_points(portfolio_id, today, entries, closes, pending, last_close)
+    with transaction.atomic():
+        ValuePoint.objects.filter(portfolio_id=portfolio_id).delete()
+        ValuePoint.objects.bulk_create(points)
+    return len(points)
+
+
+def _value_points(
+    portfolio_id: int,
+    today: date,
+    entries: dict[int, list[ledger.Entry]],
+    closes: dict[date, dict[int, Decimal]],
+    pending: dict[int, list[ledger.Split]],
+    last_close: dict[int, Decimal],
+) -> list[ValuePoint]:
+    positions = {stock_id: ledger.Position() for stock_id in entries}
+    cursor = dict.fromkeys(entries, 0)
     points = []
     for day in sorted(d for d in closes if d <= today):
         value = cost = ledger.ZERO
@@ -458,13 +502,14 @@ def value_history_rebuild(*, portfolio_id: int, days: int, today: date) -> int:
             ):
                 entry = stock_entries[cursor[stock_id]]
                 while waiting and waiting[0].effective_on <= entry.traded_on:
-                    ledger.split_position(position, waiting.pop(0))
+                    ledger.split_position(position, waiting.pop(0), bounded=False)
                 # An oversell cannot be stored (the services refuse it); a chart would not fail.
+                # Unbounded: a holding stored before the bound is charted as it is.
                 with contextlib.suppress(ledger.Oversell):
-                    ledger.apply(position, entry)
+                    ledger.apply(position, entry, bounded=False)
                 cursor[stock_id] += 1
             while waiting and waiting[0].effective_on <= day:
-                ledger.split_position(position, waiting.pop(0))
+                ledger.split_position(position, waiting.pop(0), bounded=False)
             if stock_id in closes[day]:
                 last_close[stock_id] = closes[day][stock_id]
             if position.quantity and stock_id in last_close:
@@ -472,10 +517,7 @@ def value_history_rebuild(*, portfolio_id: int, days: int, today: date) -> int:
                 cost += position.cost_basis
         points.append(ValuePoint(portfolio_id=portfolio_id, day=day,
                                  market_value=ledger.money(value), cost_basis=cost))  # fmt: skip
-    with transaction.atomic():
-        ValuePoint.objects.filter(portfolio_id=portfolio_id).delete()
-        ValuePoint.objects.bulk_create(points)
-    return len(points)
+    return points
 
 
 def value_histories_refresh(*, days: int, today: date | None = None) -> int:
@@ -489,17 +531,24 @@ def value_histories_refresh(*, days: int, today: date | None = None) -> int:
         try:
             with transaction.atomic():
                 value_history_rebuild(portfolio_id=portfolio_id, days=days, today=today)
+        except (DataError, ArithmeticError):
+            # The data itself cannot be charted (a value too large to store): every retry would
+            # fail the same way, so it is logged once, its old chart dropped and the mark cleared
+            # below; the portfolio's next write marks it again.
+            logger.exception("portfolio %s: value history cannot be built", portfolio_id)
+            ValuePoint.objects.filter(portfolio_id=portfolio_id).delete()  # no stale chart
         except DatabaseError:
             # One portfolio's failure must not stop everyone's charts; its mark stays, so the
-            # next sweep tries it again.
+            # next sweep tries it again (a lost connection, a lock timeout).
             logger.exception("portfolio %s: value history rebuild failed", portfolio_id)
             continue
+        else:
+            rebuilt += 1
         # Clear only the mark this rebuild saw: a write meanwhile marks again. Through the
         # plain manager: the mark is no cached read's business, so no cache is dropped.
         Portfolio._base_manager.filter(pk=portfolio_id, history_stale_since=marked_at).update(
             history_stale_since=None
         )
-        rebuilt += 1
     return rebuilt
 
 

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
+from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from portfolio.ledger import WIDE
 from portfolio.models import QUANTITY, TransactionKind
 from portfolio.services import TransactionInput
 from stocks.models import Stock
@@ -30,10 +34,12 @@ class StockCodeField(serializers.CharField):
     def to_internal_value(self, data: object) -> Stock:
         code = super().to_internal_value(data)
         if not is_valid_code(code):
-            raise serializers.ValidationError("A stock code is six digits, such as 005930.")
+            raise serializers.ValidationError(_("A stock code is six digits, such as 005930."))
         stock = Stock.objects.filter(code=code).first()
         if stock is None:
-            raise serializers.ValidationError(f"No listed stock has the code {code}.")
+            raise serializers.ValidationError(
+                _("No listed stock has the code %(code)s.") % {"code": code}
+            )
         return stock
 
     def to_representation(self, value: Stock) -> str:
@@ -85,13 +91,26 @@ class TransactionFilterSerializer(serializers.Serializer):
     )
 
 
+class WideDecimalField(serializers.DecimalField):
+    """A sum or a valuation, written in full whatever its size: holdings × prices and their
+    totals pass the columns' 20 digits (10^12 shares at 10^6 won is 10^18), and a digit limit
+    there was an InvalidOperation, a 500, on every read."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=None, decimal_places=2, **kwargs)
+
+    def quantize(self, value: Decimal) -> Decimal:
+        with decimal.localcontext(WIDE):
+            return super().quantize(value)
+
+
 def _money() -> serializers.DecimalField:
-    return serializers.DecimalField(**MONEY_FIELD)
+    return WideDecimalField()
 
 
 def _percent() -> serializers.DecimalField:
     # No digit limit: a sale at ten thousand times its cost is a 999,900 % gain, not a 500.
-    return serializers.DecimalField(max_digits=None, decimal_places=2, allow_null=True)
+    return WideDecimalField(allow_null=True)
 
 
 class HoldingStockSerializer(TransactionStockSerializer):
@@ -110,7 +129,7 @@ class HoldingSerializer(serializers.Serializer):
     unrealised_pl = _money()
     unrealised_pl_percent = _percent()
     day_change = _money()
-    weight = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    weight = _percent()
     realised_pl = _money()
     realised_pl_percent = _percent()
     dividends = _money()
@@ -136,7 +155,10 @@ class MarketShareSerializer(_ShareSerializer):
 
 
 def _decimal_text(value: object, places: str = "0.01") -> str | None:
-    return None if value is None else str(Decimal(value).quantize(Decimal(places)))
+    if value is None:
+        return None
+    with decimal.localcontext(WIDE):  # any size, as WideDecimalField
+        return f"{Decimal(value).quantize(Decimal(places)):f}"
 
 
 _HOLDING_MONEY = ("average_cost", "cost_basis", "last_price", "previous_close", "market_value",
@@ -228,6 +250,7 @@ class RowErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     field = serializers.CharField()
     message = serializers.CharField()
+    code = serializers.CharField(help_text="invalid, oversell or holding_too_large")
 
 
 class ImportedSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -43,7 +44,7 @@ def _portfolio(request: Request, portfolio_id: int) -> Portfolio:
     try:
         return selectors.portfolio_of(user_id=request.user.pk, portfolio_id=portfolio_id)
     except selectors.PortfolioNotFound as exc:
-        raise NotFound("You have no portfolio with this id.") from exc
+        raise NotFound(_("You have no portfolio with this id.")) from exc
 
 
 # The services' field names for what the API calls them.
@@ -147,7 +148,7 @@ class TransactionDetailView(APIView):
                 user_id=request.user.pk, portfolio_id=portfolio_id, transaction_id=transaction_id
             )
         except selectors.PortfolioNotFound as exc:
-            raise NotFound("You have no transaction with this id in this portfolio.") from exc
+            raise NotFound(_("You have no transaction with this id in this portfolio.")) from exc
 
     @extend_schema(responses={200: TransactionOutputSerializer})
     def get(self, request: Request, portfolio_id: int, transaction_id: int) -> Response:
@@ -163,16 +164,18 @@ class TransactionDetailView(APIView):
         }  # fmt: skip
         # PATCH: the fields sent replace the record's, and the whole is checked again.
         if not isinstance(request.data, Mapping):
-            raise ValidationError({"detail": "Send an object of the fields to change."})
+            raise ValidationError({"detail": _("Send an object of the fields to change.")})
         changes = {name: request.data[name] for name in request.data}
         if changes.get("date", "") is None:
-            raise ValidationError({"date": ["A transaction keeps a date; send one to change it."]})
+            raise ValidationError(
+                {"date": [_("A transaction keeps a date; send one to change it.")]}
+            )
         data = TransactionInputSerializer(data={**current, **changes})
         data.is_valid(raise_exception=True)
         try:
             record = _service_call(services.transaction_update, record=record, data=data.to_input())
         except services.TransactionGone as exc:
-            raise NotFound("You have no transaction with this id in this portfolio.") from exc
+            raise NotFound(_("You have no transaction with this id in this portfolio.")) from exc
         return Response(_transaction_payload(record))
 
     @extend_schema(responses={204: None})
@@ -181,7 +184,7 @@ class TransactionDetailView(APIView):
         try:
             _service_call(services.transaction_delete, record=record)
         except services.TransactionGone as exc:
-            raise NotFound("You have no transaction with this id in this portfolio.") from exc
+            raise NotFound(_("You have no transaction with this id in this portfolio.")) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -249,6 +252,7 @@ IMPORT_REFUSED_SCHEMA = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
+        "code": {"type": "string"},
         "errors": {
             "type": "array",
             "items": {
@@ -257,8 +261,9 @@ IMPORT_REFUSED_SCHEMA = {
                     "line": {"type": "integer"},
                     "field": {"type": "string"},
                     "message": {"type": "string"},
+                    "code": {"type": "string"},
                 },
-                "required": ["line", "field", "message"],
+                "required": ["line", "field", "message", "code"],
             },
         },
     },
@@ -287,15 +292,18 @@ class TransactionImportView(APIView):
         upload = data.validated_data["file"]
         if upload.size > settings.PORTFOLIO_IMPORT_MAX_BYTES:
             raise ValidationError(
-                {"file": [f"The file is over {settings.PORTFOLIO_IMPORT_MAX_BYTES} bytes."]}
-            )
+                {"file": [_("The file is over %(bytes)d bytes.")
+                          % {"bytes": settings.PORTFOLIO_IMPORT_MAX_BYTES}]}
+            )  # fmt: skip
         try:
             created = csvfile.transactions_import_csv(
                 portfolio=portfolio, raw=upload.read(), max_rows=settings.PORTFOLIO_IMPORT_MAX_ROWS
             )
         except services.ImportRefused as exc:
             return Response(
-                {"detail": f"Nothing was imported: {len(exc.errors)} problems.",
+                {"detail": _("Nothing was imported: %(count)d problems.")
+                           % {"count": len(exc.errors)},
+                 "code": "import_refused",
                  "errors": RowErrorSerializer(exc.errors, many=True).data},
                 status=status.HTTP_400_BAD_REQUEST,
             )  # fmt: skip

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from portfolio.ledger import Entry, Oversell, Split, replay
+from portfolio.ledger import Entry, Oversell, Split, TooLarge, apply, replay
 
 TODAY = date(2026, 11, 20)
 
@@ -86,3 +86,33 @@ def test_dividends_add_income_net_of_tax_and_leave_the_position():
     )  # fmt: skip
     assert position.dividends == D("30540.00")
     assert (position.quantity, position.realised_pl) == (D(100), D(0))
+
+
+def test_a_holding_too_large_to_store_is_refused_and_left_as_it_was():
+    buys = [entry(n, "buy", "2026-01-05", "100000000", "10000") for n in range(1, 1001)]
+    with pytest.raises(TooLarge) as refused:
+        replay(buys, today=TODAY)  # the 1,000th buy reaches 10^15 won of cost
+    assert refused.value.entry is buys[-1]
+
+    position = replay(buys[:999], today=TODAY)
+    before = (position.quantity, position.cost_basis)
+    with pytest.raises(TooLarge):
+        apply(position, buys[-1])
+    assert (position.quantity, position.cost_basis) == before
+    apply(position, buys[-1], bounded=False)  # a chart of what is stored is not refused
+
+
+def test_a_collecting_replay_names_every_oversell_and_goes_on_without_it():
+    refused: list = []
+    position = replay(
+        [entry(1, "buy", "2026-01-05", "10", "1000"),
+         entry(2, "sell", "2026-02-05", "20", "1000"),  # 10 held
+         entry(3, "sell", "2026-03-05", "4", "1000"),
+         entry(4, "sell", "2026-04-05", "7", "1000")],  # 6 held
+        today=TODAY,
+        refused=refused,
+    )  # fmt: skip
+    assert [(type(exc), exc.entry.id, exc.held) for exc in refused] == [
+        (Oversell, 2, D(10)), (Oversell, 4, D(6)),
+    ]  # fmt: skip
+    assert position.quantity == D(6)

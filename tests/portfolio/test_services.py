@@ -122,11 +122,11 @@ def test_an_import_with_bad_rows_stores_nothing_and_names_every_line(samsung):
     rows = [
         (2, trade("buy", samsung, "10", "1000", days_ago(9))),
         (3, TransactionInput("buy", None, D(1), D(1), D(0), days_ago(8))),  # no stock
-        (4, trade("sell", samsung, "50", "1000", days_ago(7))),  # oversell, found after
+        (4, trade("sell", samsung, "50", "1000", days_ago(7))),  # oversell, in the same pass
     ]
     with pytest.raises(ImportRefused) as refused:
         services.transactions_import(portfolio=portfolio, rows=rows)
-    assert [(e.line, e.field) for e in refused.value.errors] == [(3, "stock")]
+    assert [(e.line, e.field) for e in refused.value.errors] == [(3, "stock"), (4, "quantity")]
     assert not Transaction.objects.exists()
 
     with pytest.raises(ImportRefused) as refused:
@@ -254,21 +254,24 @@ def test_value_history_applies_a_buy_on_a_day_without_a_bar_before_a_later_split
     assert values == [D("1000.00"), D("2000.00")]  # 10 × 100, then 40 × 50
 
 
-def test_one_portfolio_that_cannot_be_charted_does_not_stop_the_others(samsung):
+def test_a_portfolio_stored_past_the_bounds_is_charted_once_not_retried(samsung):
+    # Its value (10^16 shares at 10^9 won) overflowed the chart's numeric(20, 2) column, and its
+    # mark stayed, so every sweep failed on it again.
     broken, fine = PortfolioFactory(name="0 first"), PortfolioFactory(name="1 second")
     today = timezone.localdate()
     _bar(samsung, today - timedelta(days=1), "1000000000")
-    # Written around the services' bounds: its value overflows the chart's column.
+    # Written around the services' bounds, as data stored before them may be.
     Transaction.objects.create(portfolio=broken, kind="buy", stock=samsung,
                                quantity=D("9999999999999999"), price=D(1),
                                traded_on=today - timedelta(days=2))  # fmt: skip
     record(fine, "buy", samsung, "1", "100", today - timedelta(days=2))
     Portfolio.objects.filter(pk__in=[broken.pk, fine.pk]).update(history_stale_since=timezone.now())
 
-    assert services.value_histories_refresh(days=30) == 1
+    assert services.value_histories_refresh(days=30) == 2
+    assert services.value_histories_refresh(days=30) == 0
 
+    assert ValuePoint.objects.get(portfolio=broken).market_value == D("9999999999999999") * 10**9
     assert ValuePoint.objects.filter(portfolio=fine).exists()
-    assert Portfolio.objects.get(pk=broken.pk).history_stale_since is not None  # tried again later
 
 
 def test_a_split_moved_to_another_stock_re_derives_both(

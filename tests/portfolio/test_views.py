@@ -547,4 +547,7 @@ def test_export_through_the_page_downloads_the_csv(page_client, portfolio, samsu
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    assert text_of(response) == CSV_HEADER + "2024-03-04,buy,005930,10,1000,50,첫 매수\n"
+    # Records end in CRLF (RFC 4180), so a cell holding a lone CR is quoted too.
+    assert text_of(response) == (
+        CSV_HEADER.replace("\n", "\r\n") + "2024-03-04,buy,005930,10,1000,50,첫 매수\r\n"
+    )
