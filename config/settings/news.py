@@ -22,3 +22,6 @@ NEWS_PRUNE_BATCH_SIZE = max(1, env.int("NEWS_PRUNE_BATCH_SIZE", default=1000))
 # Pages: articles per page of /news/ and of the API, and the news shown on a stock's page.
 NEWS_PAGE_SIZE = env.int("NEWS_PAGE_SIZE", default=20)
 NEWS_ON_STOCK_PAGE = env.int("NEWS_ON_STOCK_PAGE", default=5)
+# The sources in /news/'s filter: those with the most articles (any other is still filtered by
+# ?source=<id>, the link on each article).
+NEWS_SOURCE_CHOICES = max(1, env.int("NEWS_SOURCE_CHOICES", default=50))
