@@ -105,7 +105,7 @@ class FetchRefused(Exception):
 
 # getaddrinfo cannot be interrupted: it runs here, so the fetch's deadline wins over a stuck
 # resolver (the lookup ends on its own later).
-_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="news-dns")
+_RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="news-dns")
 
 
 def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -195,17 +195,24 @@ class _GuardedBackend(httpcore.NetworkBackend):
                 f"refused: {host}:{port} resolves to a loopback, private or link-local address "
                 f"({', '.join(addresses)}); allow it in NEWS_ALLOWED_PRIVATE_HOSTS"
             )
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise httpcore.ConnectTimeout("the feed's time is up")
-        stream = self._inner.connect_tcp(
-            usable[0],
-            port,
-            timeout=remaining if timeout is None else min(timeout, remaining),
-            local_address=local_address,
-            socket_options=socket_options,
-        )
-        return _DeadlineStream(stream, self._deadline)
+        failure: Exception = httpcore.ConnectError(f"cannot connect to {host}:{port}")
+        for address in usable:  # as socket.create_connection would, but only those checked
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                raise httpcore.ConnectTimeout("the feed's time is up")
+            try:
+                stream = self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=remaining if timeout is None else min(timeout, remaining),
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        raise failure
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)

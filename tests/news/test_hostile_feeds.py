@@ -271,3 +271,14 @@ def test_a_feed_keeps_only_its_newest_entries_up_to_the_cap(hostile, settings):
         int(url.rsplit("/", 1)[1]) for url in Article.objects.values_list("url", flat=True)
     )
     assert kept == list(range(450, 500))  # the newest 50 of 500
+
+
+def test_an_allowed_host_name_is_connected_to_at_its_checked_address_with_its_host_header(
+    hostile, settings
+):
+    port = hostile.url.rsplit(":", 1)[1]
+    settings.NEWS_ALLOWED_PRIVATE_HOSTS = f"localhost:{port}"
+    FeedSource.objects.create(name="named", url=f"http://localhost:{port}/good", language="ko")
+
+    assert services.feeds_crawl().new_articles == 1
+    assert hostile.requests[-1]["Host"] == f"localhost:{port}"
