@@ -1,20 +1,35 @@
 """Fetching and parsing feeds (N1): what one HTTP round trip to one feed yields.
 
-Conditional requests (ETag / Last-Modified), a size cap read as a stream, redirects followed, and
-feedparser for RSS 2.0 and Atom, which also honours the document's declared encoding (EUC-KR
-feeds are common in Korea). A feed that is malformed, empty, huge or slow yields an error for
-that feed only.
+Conditional requests (ETag / Last-Modified), redirects followed hop by hop, and feedparser for
+RSS 2.0 and Atom, which honours the document's declared encoding (EUC-KR feeds are common in
+Korea); when it cannot, the encoding is detected. Every fetch is hostile until proven otherwise:
+one deadline for the whole fetch, decoded bytes capped as they are produced, only http(s) URLs,
+and no loopback, private or link-local address unless allowed. A feed that is malformed, empty,
+huge, slow or refused yields an error for that feed only.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
 import html
+import ipaddress
+import re
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import charset_normalizer
 import feedparser
+import httpcore
 import httpx
 from django.utils.html import strip_tags
 
@@ -22,7 +37,11 @@ USER_AGENT = "InsightStockNewsBot/1.0 (+https://insightstock.example/bot)"
 TITLE_MAX = 500
 URL_MAX = 1000
 SUMMARY_MAX = 2000
+MAX_REDIRECTS = 5
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
+_FETCHABLE_SCHEMES = ("http", "https")
+_REDIRECTS = (301, 302, 303, 307, 308)
+_DECODE_CHUNK = 64 * 1024
 
 
 def normalise_url(url: str) -> str:
@@ -57,9 +76,258 @@ class FeedFetch:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class FetchLimits:
+    """What one fetch may take: ``timeout`` seconds in all (DNS, connect, headers and body),
+    ``max_bytes`` decoded, ``max_entries`` kept, and the private ``host:port`` pairs allowed."""
+
+    timeout: float
+    max_bytes: int
+    max_entries: int
+    allowed_private: frozenset[tuple[str, str]] = frozenset()
+
+
+def allowed_private_hosts(value: str) -> frozenset[tuple[str, str]]:
+    """``"127.0.0.1:8000, [::1]:8000, feeds.lan:*"`` as (host, port) pairs; ``*`` is any port."""
+    pairs = set()
+    for item in value.split(","):
+        host, sep, port = item.strip().rpartition(":")
+        if sep and host and port:
+            pairs.add((host.strip("[]").lower(), port))
+    return frozenset(pairs)
+
+
+class FetchRefused(Exception):
+    """The fetch was stopped on purpose (a refused address or scheme, too many bytes)."""
+
+
+# --- the network: every hop resolved, checked, and connected to the address checked ----------
+
+# getaddrinfo cannot be interrupted: it runs here, so the fetch's deadline wins over a stuck
+# resolver (the lookup ends on its own later).
+_RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="news-dns")
+
+
+def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read, write and TLS handshake ends by the fetch's deadline: a feed
+    that drips a byte at a time never resets a per-read timeout for ever."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self._inner, self._deadline = inner, deadline
+
+    def _budget(self, timeout: float | None, error: type[Exception]) -> float:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise error("the feed's time is up")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._budget(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._budget(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        budget = self._budget(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, budget), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Resolves each host itself, refuses non-public addresses (unless allowed), and connects to
+    the very address it checked, so a second DNS answer cannot swap in another (rebinding)."""
+
+    def __init__(self, deadline: float, allowed: frozenset[tuple[str, str]]) -> None:
+        self._deadline, self._allowed = deadline, allowed
+        self._inner = httpcore.SyncBackend()
+
+    def _is_allowed(self, host: str, port: int) -> bool:
+        host = host.lower()
+        return (host, str(port)) in self._allowed or (host, "*") in self._allowed
+
+    def _resolve(self, host: str, port: int) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            pass
+        lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        try:
+            answers = lookup.result(timeout=max(0.0, self._deadline - time.monotonic()))
+        except FutureTimeout as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        return list(dict.fromkeys(str(answer[4][0]) for answer in answers))
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self._resolve(host, port)
+        usable = [
+            address
+            for address in addresses
+            if not _refused_address(ipaddress.ip_address(address.split("%")[0]))
+            or self._is_allowed(host, port)
+            or self._is_allowed(address, port)
+        ]
+        if not usable:
+            raise FetchRefused(
+                f"refused: {host}:{port} resolves to a loopback, private or link-local address "
+                f"({', '.join(addresses)}); allow it in NEWS_ALLOWED_PRIVATE_HOSTS"
+            )
+        failure: Exception = httpcore.ConnectError(f"cannot connect to {host}:{port}")
+        for address in usable:  # as socket.create_connection would, but only those checked
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                raise httpcore.ConnectTimeout("the feed's time is up")
+            try:
+                stream = self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=remaining if timeout is None else min(timeout, remaining),
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        raise failure
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes a while; one context serves every fetch (it is thread-safe).
+    return httpx.create_ssl_context(trust_env=False)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with its connection pool on the guarded network backend."""
+
+    def __init__(self, backend: _GuardedBackend) -> None:
+        super().__init__(verify=_ssl_context(), trust_env=False)
+        self._pool.close()
+        # httpx takes no network backend of its own; httpcore's pool (public API) does.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=_ssl_context(),
+            max_connections=1,
+            network_backend=backend,
+        )
+
+
+# --- the body: decoded layer by layer, never more than the cap ----------------------------------
+
+
+def _inflate(pieces: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    """One Content-Encoding layer undone, at most _DECODE_CHUNK bytes per step: a bomb costs
+    the cap, not its expanded size."""
+    if encoding in ("gzip", "x-gzip"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        decoder = zlib.decompressobj(zlib.MAX_WBITS)  # zlib-wrapped; raw deflate as fallback
+    else:
+        raise FetchRefused(f"unsupported Content-Encoding: {encoding}"[:200])
+    first = True
+    try:
+        for piece in pieces:
+            data = piece
+            while not decoder.eof:
+                try:
+                    out = decoder.decompress(data, _DECODE_CHUNK)
+                except zlib.error:
+                    if not (first and encoding == "deflate"):
+                        raise
+                    decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # servers that send raw deflate
+                    out = decoder.decompress(data, _DECODE_CHUNK)
+                first = False
+                data = decoder.unconsumed_tail
+                if out:
+                    yield out
+                # A full chunk may leave output pending: go round again, with no new input.
+                if not data and len(out) < _DECODE_CHUNK:
+                    break
+        tail = decoder.flush()
+    except zlib.error as exc:
+        raise FetchRefused(f"corrupt {encoding} body: {exc}") from exc
+    if tail:
+        yield tail
+
+
+def _decoded_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """The body with its Content-Encoding layers undone, raw and decoded sizes both capped."""
+    too_large = f"too large: larger than {max_bytes} bytes"
+    encodings = [
+        value.strip().lower()
+        for value in response.headers.get("content-encoding", "").split(",")
+        if value.strip() and value.strip().lower() != "identity"
+    ]
+
+    def raw() -> Iterator[bytes]:
+        received = 0
+        for chunk in response.iter_raw():
+            received += len(chunk)
+            if received > max_bytes:
+                raise FetchRefused(too_large)
+            yield chunk
+
+    pieces: Iterable[bytes] = raw()
+    for encoding in reversed(encodings):  # the last one listed was applied last
+        pieces = _inflate(pieces, encoding)
+    body = bytearray()
+    for piece in pieces:
+        body.extend(piece)
+        if len(body) > max_bytes:
+            raise FetchRefused(too_large)
+    return bytes(body)
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+# Tags that separate words: stripped bare, "one<br>two" would read "onetwo".
+_WORD_BREAKS = re.compile(
+    r"<\s*/?\s*(br|p|div|li|ul|ol|tr|td|th|h[1-6]|hr|blockquote|table|section|article)\b[^>]*>",
+    re.IGNORECASE,
+)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+_MARKUP = re.compile(r"<[A-Za-z!/]")
+# html.unescape resolves every entity HTML knows; any `&name;` left is undefined (`&lol9;`).
+_UNRESOLVED_ENTITY = re.compile(r"&[A-Za-z][A-Za-z0-9]{0,31};")
+
+
+def _strip(text: str) -> str:
+    return strip_tags(_WORD_BREAKS.sub(" ", _CDATA.sub(r"\1", text)))
+
+
 def _plain(text: str, limit: int) -> str:
+    plain = html.unescape(_strip(text or ""))
+    if _MARKUP.search(plain):  # markup escaped twice, revealed by the unescape
+        plain = _strip(plain)
+    plain = _UNRESOLVED_ENTITY.sub("", plain)
     # NUL cannot be stored in PostgreSQL text; a feed may still carry one (`&#0;`).
-    return " ".join(html.unescape(strip_tags(text or "")).replace("\x00", "").split())[:limit]
+    return " ".join(plain.replace("\x00", "").split())[:limit]
 
 
 def _published(entry: feedparser.FeedParserDict, fallback: datetime) -> datetime:
@@ -69,8 +337,35 @@ def _published(entry: feedparser.FeedParserDict, fallback: datetime) -> datetime
     return datetime.fromtimestamp(calendar.timegm(moment), tz=UTC)
 
 
-def parse_feed(body: bytes, *, content_type: str, now: datetime) -> FeedFetch:
+_XML_DECLARED_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding=[\"'][^\"']*[\"']")
+
+
+def _feed_parse(body: bytes, content_type: str) -> feedparser.FeedParserDict:
     parsed = feedparser.parse(body, response_headers={"content-type": content_type})
+    exc = parsed.get("bozo_exception")
+    if not isinstance(
+        exc, feedparser.CharacterEncodingOverride | feedparser.CharacterEncodingUnknown
+    ):
+        return parsed
+    # Neither the headers nor the document said the truth, and feedparser fell back to a
+    # single-byte encoding (EUC-KR read as windows-1252): detect it from the bytes instead.
+    best = charset_normalizer.from_bytes(body).best()
+    if best is None:
+        raise FetchRefused(f"unknown character encoding ({exc})"[:500])
+    text = str(best).encode("utf-8")
+    text = _XML_DECLARED_ENCODING.sub(rb"\1", text, count=1)
+    return feedparser.parse(
+        text, response_headers={"content-type": "application/xml; charset=utf-8"}
+    )
+
+
+def parse_feed(
+    body: bytes, *, content_type: str, now: datetime, max_entries: int | None = None
+) -> FeedFetch:
+    try:
+        parsed = _feed_parse(body, content_type)
+    except FetchRefused as exc:
+        return FeedFetch("error", error=str(exc))
     if not parsed.get("version"):
         reason = parsed.get("bozo_exception") or "no RSS or Atom document"
         return FeedFetch("error", error=f"not a readable RSS/Atom feed: {reason}")
@@ -80,10 +375,15 @@ def parse_feed(body: bytes, *, content_type: str, now: datetime) -> FeedFetch:
         title = _plain(entry.get("title", ""), TITLE_MAX)
         try:
             url = normalise_url(link)
+            host = urlsplit(url).hostname
         except ValueError:  # e.g. an unbalanced IPv6 bracket
             continue
-        if not url.startswith(("http://", "https://")) or len(url) > URL_MAX or not title:
-            continue  # nothing (safe) to link to, or nothing to show
+        # `http:javascript:x` has an http scheme but no host: it would be stored as
+        # `http:///javascript:x`.
+        if not url.startswith(("http://", "https://")) or not host or len(url) > URL_MAX:
+            continue  # nothing (safe) to link to
+        if not title:
+            continue  # nothing to show
         entries.append(
             FeedEntry(
                 url=url,
@@ -95,43 +395,73 @@ def parse_feed(body: bytes, *, content_type: str, now: datetime) -> FeedFetch:
     if parsed.bozo and not entries:
         reason = parsed.get("bozo_exception")
         return FeedFetch("error", error=f"not a readable RSS/Atom feed: {reason}")
+    if max_entries is not None and len(entries) > max_entries:
+        # A feed of 46,590 items is a dump, not news: its newest few are kept.
+        entries = sorted(entries, key=lambda entry: entry.published_at, reverse=True)
+        entries = entries[:max_entries]
     return FeedFetch("ok", entries=entries)
 
 
+def _check_scheme(url: str, *, redirected: bool) -> None:
+    # Checked on the text: httpx cannot even parse `javascript:` or `mailto:` as a URL to fetch.
+    try:
+        parts = urlsplit(url)
+        fetchable = parts.scheme.lower() in _FETCHABLE_SCHEMES and bool(parts.hostname)
+    except ValueError:
+        fetchable = False
+    if not fetchable:
+        what = "a redirect to" if redirected else "the feed URL"
+        raise FetchRefused(f"refused: {what} {url[:100]!r} is not an http(s) URL")
+
+
 def fetch_feed(
-    client: httpx.Client,
-    url: str,
-    *,
-    etag: str,
-    last_modified: str,
-    max_bytes: int,
-    now: datetime,
+    url: str, *, etag: str, last_modified: str, limits: FetchLimits, now: datetime
 ) -> FeedFetch:
     """GET one feed (conditionally) and parse it; never raises for the feed's own faults."""
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, "
-               "application/xml;q=0.9, */*;q=0.8"}  # fmt: skip
+    deadline = time.monotonic() + limits.timeout
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate",
+               "Accept": "application/rss+xml, application/atom+xml, "
+                         "application/xml;q=0.9, */*;q=0.8"}  # fmt: skip
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    timeout = httpx.Timeout(limits.timeout).as_dict()
+    # The transport, not a Client: a Client builds the next request of every redirect, even one
+    # it will not follow, and raises InvalidURL on `Location: javascript:...`.
     try:
-        with client.stream("GET", url, headers=headers, follow_redirects=True) as response:
-            if response.status_code == httpx.codes.NOT_MODIFIED:
-                return FeedFetch("not_modified", etag=etag, last_modified=last_modified)
-            if response.status_code != httpx.codes.OK:
-                return FeedFetch("error", error=f"HTTP {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body.extend(chunk)
-                if len(body) > max_bytes:
-                    return FeedFetch("error", error=f"larger than {max_bytes} bytes")
-            content_type = response.headers.get("content-type", "")
-            new_etag = response.headers.get("etag", "")
-            new_last_modified = response.headers.get("last-modified", "")
+        with _GuardedTransport(_GuardedBackend(deadline, limits.allowed_private)) as transport:
+            target = url
+            for hop in range(MAX_REDIRECTS + 1):
+                _check_scheme(target, redirected=hop > 0)
+                request = httpx.Request("GET", target, headers=headers,
+                                        extensions={"timeout": timeout})  # fmt: skip
+                response = transport.handle_request(request)
+                response.request = request
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECTS and location:
+                        target = urljoin(target, location.strip())
+                        continue
+                    if response.status_code == httpx.codes.NOT_MODIFIED:
+                        return FeedFetch("not_modified", etag=etag, last_modified=last_modified)
+                    if response.status_code != httpx.codes.OK:
+                        return FeedFetch("error", error=f"HTTP {response.status_code}")
+                    body = _decoded_body(response, limits.max_bytes)
+                finally:
+                    response.close()
+                content_type = response.headers.get("content-type", "")
+                new_etag = response.headers.get("etag", "")
+                new_last_modified = response.headers.get("last-modified", "")
+                break
+            else:
+                return FeedFetch("error", error=f"more than {MAX_REDIRECTS} redirects")
+    except FetchRefused as exc:
+        return FeedFetch("error", error=str(exc)[:500])
     except httpx.TimeoutException:
-        return FeedFetch("error", error="timed out")
-    except httpx.HTTPError as exc:
+        return FeedFetch("error", error=f"timed out after {limits.timeout:g} s")
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return FeedFetch("error", error=f"{type(exc).__name__}: {exc}"[:500])
-    fetched = parse_feed(bytes(body), content_type=content_type, now=now)
+    fetched = parse_feed(body, content_type=content_type, now=now, max_entries=limits.max_entries)
     fetched.etag, fetched.last_modified = new_etag, new_last_modified
     return fetched

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.search import SearchRank
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 
 from cachekit import AnyRow, Row, cached
 from core.textsearch import TsQuery, search_query
@@ -123,10 +123,21 @@ def news_detail(article_id: int) -> dict[str, Any] | None:
     return None if article is None else _payload(article)
 
 
-@cached(namespace="news", ttl="news_list", depends_on=lambda: [AnyRow(FeedSource)])
-def source_choices() -> list[tuple[int, str]]:
-    """Every source as (id, name), for the news page's filter."""
-    return list(FeedSource.objects.order_by("name").values_list("id", "name"))
+@cached(namespace="news", ttl="news_list", depends_on=lambda **_: [AnyRow(FeedSource)])
+def source_choices(*, limit: int) -> list[tuple[int, str]]:
+    """The ``limit`` sources with the most articles as (id, name), by name, for the news page's
+    filter: all 4,273 of a large catalogue made the page 346 KB."""
+    top = (
+        FeedSource.objects.annotate(articles_count=Count("articles"))
+        .order_by("-articles_count", "name")
+        .values_list("id", "name")[:limit]
+    )
+    return sorted(top, key=lambda choice: choice[1])
+
+
+def source_choice(source_id: int) -> list[tuple[int, str]]:
+    """The one source as [(id, name)], or [] if there is none with this id."""
+    return list(FeedSource.objects.filter(pk=source_id).values_list("id", "name"))
 
 
 def latest_news_for_stock(code: str, *, limit: int) -> list[dict[str, Any]]:

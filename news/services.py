@@ -9,13 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from news.analysis import Listing, StockMatcher, sentiment_of
-from news.crawler import FeedEntry, FeedFetch, fetch_feed
+from news.crawler import FeedEntry, FeedFetch, FetchLimits, allowed_private_hosts, fetch_feed
 from news.models import Article, FeedSource
 from pipelines.services import job_run_now
 from stocks.models import Stock
@@ -70,6 +69,16 @@ def _store(source: FeedSource, fetched: FeedFetch) -> int:
     return created
 
 
+def _fetch(source: FeedSource, *, limits: FetchLimits, now: datetime) -> FeedFetch:
+    """One source's fetch; a fault of ours in it is that source's error, not the crawl's end."""
+    try:
+        return fetch_feed(source.url, etag=source.etag, last_modified=source.last_modified,
+                          limits=limits, now=now)  # fmt: skip
+    except Exception as exc:
+        logger.exception("news: fetching feed %s failed", source.name)
+        return FeedFetch("error", error=f"fetch failed: {type(exc).__name__}: {exc}"[:500])
+
+
 def feeds_crawl(
     *,
     source_ids: Iterable[int] | None = None,
@@ -81,17 +90,18 @@ def feeds_crawl(
         sources = sources.filter(pk__in=list(source_ids))
     sources = list(sources)
     now = timezone.now()
+    limits = FetchLimits(
+        timeout=settings.NEWS_FETCH_TIMEOUT_SECONDS,
+        max_bytes=settings.NEWS_FETCH_MAX_BYTES,
+        max_entries=settings.NEWS_MAX_ENTRIES_PER_FEED,
+        allowed_private=allowed_private_hosts(settings.NEWS_ALLOWED_PRIVATE_HOSTS),
+    )
     new_articles = failed = 0
-    with (
-        httpx.Client(timeout=settings.NEWS_FETCH_TIMEOUT_SECONDS, max_redirects=5) as client,
-        ThreadPoolExecutor(max_workers=max(1, settings.NEWS_FETCH_CONCURRENCY)) as pool,
-    ):
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.NEWS_FETCH_CONCURRENCY))
+    try:
         futures = [
-            (source, pool.submit(fetch_feed, client, source.url, etag=source.etag,
-                                 last_modified=source.last_modified,
-                                 max_bytes=settings.NEWS_FETCH_MAX_BYTES, now=now))
-            for source in sources
-        ]  # fmt: skip
+            (source, pool.submit(_fetch, source, limits=limits, now=now)) for source in sources
+        ]
         for done, (source, future) in enumerate(futures, start=1):
             fetched = future.result()
             try:
@@ -103,6 +113,10 @@ def feeds_crawl(
             failed += fetched.status == "error"
             if progress is not None:
                 progress(int(done * 100 / len(futures)), f"{source.name}: {fetched.status}")
+    finally:
+        # Stopped early (a job's soft time limit): feeds not started yet are not fetched, and
+        # each running one ends by its own deadline.
+        pool.shutdown(wait=True, cancel_futures=True)
     if new_articles:
         # New articles are analysed at once on the ai branch, not at its next sweep. They are
         # committed already, so the analysis needs no crawl of its own first.

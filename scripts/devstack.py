@@ -451,6 +451,9 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
     # `PORT=8001 make run` crawls its own feeds rather than whatever listens on 8000.
     served_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
     env.setdefault("NEWS_DEMO_FEED_BASE_URL", f"http://{served_host}:{port}")
+    # ... and the crawler, which refuses loopback addresses, may fetch them at this address.
+    allowed = [env.get("NEWS_ALLOWED_PRIVATE_HOSTS", ""), f"{served_host}:{port}"]
+    env["NEWS_ALLOWED_PRIVATE_HOSTS"] = ",".join(filter(None, allowed))
     bin_dir = Path(PYTHON).parent
     children = [
         Child(

@@ -30,3 +30,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.cachekit.testapp"]  # noqa: F405
 # Demo data in tests: a month of daily bars and half an hour of minute bars is enough to check it.
 STOCKS_DEMO_HISTORY_DAYS = 30
 STOCKS_DEMO_INTRADAY_MINUTES = 30
+
+# The suite's fake feeds and its in-thread site listen on 127.0.0.1 at random ports; the news
+# crawler's own tests narrow this to the one server they allow.
+NEWS_ALLOWED_PRIVATE_HOSTS = "127.0.0.1:*"

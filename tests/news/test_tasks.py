@@ -6,11 +6,12 @@ import time
 
 import pytest
 
-from news.models import Article
+from news.models import Article, FeedSource
 from pipelines import services as pipeline_services
 from pipelines.models import JobRun
 from pipelines.registry import JOBS
 from tests.news.test_crawler import FeedServer, _source
+from tests.news.test_hostile_feeds import HostileServer
 from tests.pipelines.conftest import worker  # noqa: F401 - a real Celery worker
 from tests.stocks.factories import StockFactory
 
@@ -86,3 +87,30 @@ def test_crawl_news_command_records_its_crawl_and_gets_the_articles_analysed(
     assert list(article.stocks.all()) == [samsung]
     assert article.sentiment == "positive"
     feeds.close()
+
+
+def test_a_crawl_job_with_a_dripping_feed_ends_and_stores_the_others(worker, settings):  # noqa: F811
+    # A feed that drips a byte every 0.2 s held the whole job until its hard time limit.
+    settings.NEWS_FETCH_TIMEOUT_SECONDS = 1
+    settings.NEWS_RETENTION_DAYS = 36500
+    feeds = HostileServer()
+    settings.NEWS_ALLOWED_PRIVATE_HOSTS = feeds.url.removeprefix("http://")
+    try:
+        drip = FeedSource.objects.create(name="drip", url=f"{feeds.url}/drip", language="ko")
+        FeedSource.objects.create(name="good", url=f"{feeds.url}/good", language="ko")
+        worker()
+
+        crawl = pipeline_services.job_run_now(name="news.crawl_feeds")
+        deadline = time.monotonic() + 30
+        while crawl.status in ("queued", "running"):
+            assert time.monotonic() < deadline, "the crawl never ended"
+            time.sleep(0.2)
+            crawl.refresh_from_db()
+    finally:
+        feeds.close()
+
+    assert crawl.status == "succeeded"
+    assert "1 new articles, 1 failed" in crawl.progress_message
+    assert Article.objects.filter(source__name="good").count() == 1
+    drip.refresh_from_db()
+    assert "timed out" in drip.last_error

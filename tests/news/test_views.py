@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from news.models import Sentiment
+from news.models import FeedSource, Sentiment
 from tests.news.factories import ArticleFactory, FeedSourceFactory
 from tests.stocks.factories import StockFactory
 
@@ -444,3 +444,45 @@ def test_new_source_appears_in_the_cached_source_filter(page_client):
     new = FeedSourceFactory(name="New Wire")
 
     assert f'<option value="{new.id}">New Wire</option>' in page(page_client.get("/news/"))
+
+
+# --- the source filter with a large catalogue (issue 16, item 13) ------------------------------
+
+
+def source_options(text: str) -> list[str]:
+    select = text.split('name="source"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="(\d*)"', select)
+
+
+def test_news_page_with_thousands_of_sources_offers_only_the_most_read(page_client):
+    FeedSource.objects.bulk_create(
+        FeedSource(name=f"Wire {n:04}", url=f"https://feeds.example/bulk/{n}.xml", language="en")
+        for n in range(4000)
+    )
+    busy = FeedSourceFactory(name="Zulu Wire")  # last by name, first by articles
+    ArticleFactory(source=busy)
+
+    response = page_client.get("/news/")
+
+    text = page(response)
+    options = source_options(text)
+    assert len(options) == 1 + 50  # "All sources" and the NEWS_SOURCE_CHOICES most read
+    assert str(busy.id) in options
+    assert len(response.content) < 64 * 1024, len(response.content)
+
+
+def test_a_source_outside_the_top_ones_still_filters_and_is_selected(page_client, settings):
+    settings.NEWS_SOURCE_CHOICES = 2
+    top = [FeedSourceFactory(name=f"Top {n}") for n in range(2)]
+    for source in top:
+        ArticleFactory.create_batch(2, source=source)
+    rare = FeedSourceFactory(name="Rare Wire")
+    only = ArticleFactory(source=rare)
+    assert str(rare.id) not in source_options(page(page_client.get("/news/")))
+
+    text = page(page_client.get("/news/", {"source": rare.id}))
+
+    assert listed_ids(text) == [only.id]
+    assert filter_errors(text) == []
+    assert f'<option value="{rare.id}" selected>Rare Wire</option>' in text
+    assert sorted(source_options(text)) == sorted(["", *(str(s.id) for s in [*top, rare])])

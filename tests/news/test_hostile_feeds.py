@@ -1,0 +1,284 @@
+"""The feed crawler (N1) against hostile and broken feeds served locally (issue 16, item 13):
+odd redirects, compression bombs, dripping servers, private addresses, lying encodings, junk
+markup and dumps of thousands of items. Each ends as its own source's error, or is cleaned, and
+never costs another source its articles."""
+
+from __future__ import annotations
+
+import gzip
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from functools import cache
+
+import pytest
+
+from news import services
+from news.models import Article, FeedSource
+from tests.localhttp import LocalHttpServer
+
+pytestmark = pytest.mark.django_db
+
+GOOD = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>시장 속보</title><link>https://sokbo.example/</link>
+<description>d</description>
+<item><title>삼성전자 주가 상승</title><link>https://sokbo.example/a/10</link>
+<pubDate>Fri, 14 Mar 2025 10:00:00 +0900</pubDate></item>
+</channel></rss>""".encode()
+
+KOREAN = """<rss version="2.0"><channel><title>경제</title><link>https://euc.example/</link>
+<description>d</description>
+<item><title>코스피 하락 마감, 외국인 매도세 지속</title><link>https://euc.example/n/7</link>
+<description>한국 증시가 외국인 매도에 하락했다.</description>
+<pubDate>Fri, 14 Mar 2025 15:40:00 +0900</pubDate></item></channel></rss>"""
+
+JUNK = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>t</title><link>https://junk.example/</link><description>d</description>
+<item><title>Chip &lol9; exports</title><link>https://junk.example/1</link>
+<description>one&lt;br&gt;two&lt;br/&gt;three&lt;p&gt;four&lt;/p&gt;five</description>
+<pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item>
+<item><title>Empty CDATA</title><link>https://junk.example/2</link>
+<description><![CDATA[&lt;![CDATA[]]&gt;]]></description>
+<pubDate>Fri, 14 Mar 2025 09:31:00 +0900</pubDate></item>
+<item><title>Script link</title><link>http:javascript:alert(1)</link>
+<pubDate>Fri, 14 Mar 2025 09:32:00 +0900</pubDate></item>
+</channel></rss>"""
+
+BOMB_DECODED_BYTES = 256 * 1024 * 1024
+
+
+@cache
+def nested_gzip_bomb() -> bytes:
+    """256 MiB of zeros, gzipped twice: a few kilobytes on the wire."""
+    inner = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1024 * 1024)
+    layer = b"".join(inner.compress(zeros) for _ in range(BOMB_DECODED_BYTES // len(zeros)))
+    return gzip.compress(layer + inner.flush(), 9)
+
+
+def dump(items: int) -> bytes:
+    entries = "".join(
+        f"<item><title>Item {n}</title><link>https://dump.example/{n}</link>"
+        f"<pubDate>{time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime(1741900000 + n))}"
+        "</pubDate></item>"
+        for n in range(items)
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+            f"<link>https://dump.example/</link><description>d</description>{entries}"
+            "</channel></rss>").encode()  # fmt: skip
+
+
+def drip(body: bytes, every: float) -> Iterator[bytes]:
+    for offset in range(len(body)):
+        time.sleep(every)
+        yield body[offset : offset + 1]
+
+
+class HostileServer(LocalHttpServer):
+    def answer(self, path: str, headers) -> tuple[int, dict, bytes | Iterator[bytes]]:  # noqa: ANN001
+        rss = {"Content-Type": "application/rss+xml"}
+        if path == "/good":
+            return 200, rss, GOOD
+        if path.startswith("/to/"):  # a redirect to whatever follows
+            return 302, {"Location": path.removeprefix("/to/")}, b""
+        if path == "/bomb":
+            return 200, {**rss, "Content-Encoding": "gzip, gzip"}, nested_gzip_bomb()
+        if path == "/gzipped":
+            return 200, {**rss, "Content-Encoding": "gzip"}, gzip.compress(GOOD)
+        if path == "/brotli":
+            return 200, {**rss, "Content-Encoding": "br"}, b"\x8b\x00\x80"
+        if path == "/drip":
+            return 200, rss, drip(GOOD, every=0.2)
+        if path == "/euc-kr-undeclared":
+            return 200, rss, KOREAN.encode("euc-kr")
+        if path == "/euc-kr-declared-utf8":
+            body = '<?xml version="1.0" encoding="UTF-8"?>\n' + KOREAN
+            return 200, {"Content-Type": "text/xml"}, body.encode("euc-kr")
+        if path == "/junk":
+            return 200, rss, JUNK
+        if path == "/dump":
+            return 200, rss, dump(500)
+        return 404, {}, b"not found"
+
+
+@pytest.fixture
+def hostile(settings) -> Iterator[HostileServer]:
+    settings.NEWS_FETCH_TIMEOUT_SECONDS = 2
+    settings.NEWS_FETCH_MAX_BYTES = 1024 * 1024
+    settings.NEWS_RETENTION_DAYS = 36500  # the feeds date from March 2025
+    server = HostileServer()
+    settings.NEWS_ALLOWED_PRIVATE_HOSTS = server.url.removeprefix("http://")  # this one only
+    yield server
+    server.close()
+
+
+def _source(server: LocalHttpServer, path: str, name: str | None = None) -> FeedSource:
+    return FeedSource.objects.create(name=name or path, url=f"{server.url}{path}", language="ko")
+
+
+def _crawl_with_a_good_feed_after(bad: FeedSource, server: LocalHttpServer) -> str:
+    """Crawl ``bad`` and then a good feed; the good one is stored; ``bad``'s error is returned."""
+    good = _source(server, "/good", "zz-good")
+    assert bad.pk < good.pk  # fetched and stored in this order
+
+    outcome = services.feeds_crawl()
+
+    assert (outcome.sources, outcome.new_articles, outcome.failed_sources) == (2, 1, 1)
+    assert Article.objects.get().source == good
+    bad.refresh_from_db()
+    assert bad.last_fetched_at is not None
+    return bad.last_error
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["javascript:alert(1)", "data:text/xml,<rss/>", "mailto:news@example.com", "ftp://x/feed"],
+)
+def test_a_redirect_to_a_non_http_url_is_refused_and_the_crawl_goes_on(hostile, location):
+    bad = _source(hostile, f"/to/{location}")
+
+    error = _crawl_with_a_good_feed_after(bad, hostile)
+
+    assert "refused" in error and "not an http(s) URL" in error
+
+
+def test_a_feed_url_that_is_not_http_is_refused(hostile):
+    bad = FeedSource.objects.create(name="js", url="http:javascript:alert(1)", language="en")
+
+    assert "not an http(s) URL" in _crawl_with_a_good_feed_after(bad, hostile)
+
+
+def test_a_nested_gzip_bomb_is_cut_at_the_cap_as_it_is_decoded(hostile):
+    bad = _source(hostile, "/bomb")
+    assert len(nested_gzip_bomb()) < 16 * 1024
+
+    tracemalloc.start()
+    try:
+        error = _crawl_with_a_good_feed_after(bad, hostile)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # Decoding a whole read of the bomb takes 256 MiB; bounded decoding, about the 1 MiB cap.
+    assert peak < 32 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+    assert "larger than 1048576 bytes" in error
+
+
+def test_gzip_is_decoded_and_an_unknown_content_encoding_is_an_error(hostile):
+    _source(hostile, "/gzipped")
+    bad = _source(hostile, "/brotli")
+
+    outcome = services.feeds_crawl()
+
+    assert (outcome.new_articles, outcome.failed_sources) == (1, 1)
+    bad.refresh_from_db()
+    assert "unsupported Content-Encoding: br" in bad.last_error
+
+
+def test_a_dripping_feed_ends_at_its_deadline_and_others_are_stored(hostile):
+    # A byte every 0.2 s never trips a 2 s read timeout; the feed's one deadline does.
+    bad = _source(hostile, "/drip")
+
+    error = _crawl_with_a_good_feed_after(bad, hostile)
+
+    assert "timed out" in error
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["127.0.0.1", "localhost", "10.0.0.1", "169.254.169.254", "[::1]", "0.0.0.0"],  # noqa: S104
+)
+def test_a_feed_on_a_private_address_is_refused_after_resolution(hostile, target):
+    other = HostileServer()  # loopback, not in NEWS_ALLOWED_PRIVATE_HOSTS
+    port = other.url.rsplit(":", 1)[1]
+    try:
+        bad = FeedSource.objects.create(
+            name="private", url=f"http://{target}:{port}/good", language="en"
+        )
+        error = _crawl_with_a_good_feed_after(bad, hostile)
+    finally:
+        other.close()
+
+    assert "refused" in error and "NEWS_ALLOWED_PRIVATE_HOSTS" in error
+    assert other.requests == []
+
+
+def test_a_redirect_to_a_private_address_is_refused(hostile):
+    other = HostileServer()
+    try:
+        bad = _source(hostile, f"/to/{other.url}/good")
+        error = _crawl_with_a_good_feed_after(bad, hostile)
+    finally:
+        other.close()
+
+    assert "refused" in error and other.url.removeprefix("http://") in error
+    assert other.requests == []
+    assert f"/to/{other.url}/good" in [r["path"] for r in hostile.requests]
+
+
+def test_an_allowed_private_host_port_is_fetched_and_only_that_port(hostile, settings):
+    other = HostileServer()
+    try:
+        settings.NEWS_ALLOWED_PRIVATE_HOSTS = f"example.invalid:1, {other.url[7:]}"
+        _source(other, "/good")
+        bad = _source(hostile, "/good", "on-another-port")  # allowed before, not now
+
+        outcome = services.feeds_crawl()
+    finally:
+        other.close()
+
+    assert (outcome.new_articles, outcome.failed_sources) == (1, 1)
+    bad.refresh_from_db()
+    assert "refused" in bad.last_error
+
+
+@pytest.mark.parametrize("path", ["/euc-kr-undeclared", "/euc-kr-declared-utf8"])
+def test_a_feed_with_a_missing_or_wrong_encoding_is_read_in_korean(hostile, path):
+    source = _source(hostile, path)
+
+    assert services.feeds_crawl().new_articles == 1
+
+    article = Article.objects.get()
+    assert article.title == "코스피 하락 마감, 외국인 매도세 지속"
+    assert article.summary == "한국 증시가 외국인 매도에 하락했다."
+    source.refresh_from_db()
+    assert source.last_error == ""
+
+
+def test_junk_markup_is_cleaned_and_a_hostless_link_is_skipped(hostile):
+    _source(hostile, "/junk")
+
+    assert services.feeds_crawl().new_articles == 2
+
+    texts = dict(Article.objects.values_list("url", "title"))
+    assert texts == {
+        "https://junk.example/1": "Chip exports",
+        "https://junk.example/2": "Empty CDATA",
+    }
+    summaries = dict(Article.objects.values_list("url", "summary"))
+    assert summaries == {"https://junk.example/1": "one two three four five",
+                         "https://junk.example/2": ""}  # fmt: skip
+
+
+def test_a_feed_keeps_only_its_newest_entries_up_to_the_cap(hostile, settings):
+    settings.NEWS_MAX_ENTRIES_PER_FEED = 50
+    _source(hostile, "/dump")
+
+    assert services.feeds_crawl().new_articles == 50
+
+    kept = sorted(
+        int(url.rsplit("/", 1)[1]) for url in Article.objects.values_list("url", flat=True)
+    )
+    assert kept == list(range(450, 500))  # the newest 50 of 500
+
+
+def test_an_allowed_host_name_is_connected_to_at_its_checked_address_with_its_host_header(
+    hostile, settings
+):
+    port = hostile.url.rsplit(":", 1)[1]
+    settings.NEWS_ALLOWED_PRIVATE_HOSTS = f"localhost:{port}"
+    FeedSource.objects.create(name="named", url=f"http://localhost:{port}/good", language="ko")
+
+    assert services.feeds_crawl().new_articles == 1
+    assert hostile.requests[-1]["Host"] == f"localhost:{port}"
