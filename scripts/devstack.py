@@ -438,8 +438,6 @@ def default_web_concurrency() -> int:
 def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
     """Migrate, seed, start web + worker + beat, and supervise them until a signal or a crash."""
     started_at = time.monotonic()
-    # `make manage` reads this to reach the same services while the site runs.
-    SERVICES_ENV.write_text("".join(f"{k}={v}\n" for k, v in service_env.items()))
     env = {
         **os.environ,
         **service_env,
@@ -454,6 +452,10 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
     # ... and the crawler, which refuses loopback addresses, may fetch them at this address.
     allowed = [env.get("NEWS_ALLOWED_PRIVATE_HOSTS", ""), f"{served_host}:{port}"]
     env["NEWS_ALLOWED_PRIVATE_HOSTS"] = ",".join(filter(None, allowed))
+    # `make manage` reads this to reach the same services while the site runs, and to crawl the
+    # feeds at this run's address (`make manage ARGS="crawl_news"` under `PORT=8001 make run`).
+    shared = {k: env[k] for k in ("NEWS_DEMO_FEED_BASE_URL", "NEWS_ALLOWED_PRIVATE_HOSTS")}
+    SERVICES_ENV.write_text("".join(f"{k}={v}\n" for k, v in {**service_env, **shared}.items()))
     bin_dir = Path(PYTHON).parent
     children = [
         Child(
