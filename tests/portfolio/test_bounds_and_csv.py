@@ -233,6 +233,21 @@ def test_a_misplaced_comma_is_refused_naming_the_cell(client, portfolio, samsung
     assert not Transaction.objects.exists()
 
 
+@pytest.mark.parametrize("kind", ["buy", "dividend"])
+def test_a_number_past_any_bound_is_refused_not_a_500(client, portfolio, samsung, kind):
+    """Decimal reads "1e999999", and quantity × price then overflowed its exponent range
+    (decimal.Overflow: a 500) although the quantity was already refused as out of range."""
+    text = CSV_HEADER + f"2024-03-04,{kind},005930,1e999999,1000,,\n"
+
+    response = import_csv(client, portfolio, text)
+
+    assert response.status_code == 400
+    assert [(e["line"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        (2, "quantity", "invalid")
+    ]
+    assert not Transaction.objects.exists()
+
+
 # --- import: every problem in one pass -----------------------------------------------------------
 
 
