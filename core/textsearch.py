@@ -12,7 +12,7 @@ analyser does it:
 - any other run of letters or digits is one lower-cased token, matched as a prefix
   ("semi" finds "semiconductor"). Combining marks (Unicode categories Mn, Mc, Me: the vowel
   signs of Hindi "दुनिया" or Telugu "తెలుగు") belong to the word they follow; they are not
-  letters to Python's ``\w``, so without this those words fell apart into one-letter pieces.
+  letters to Python's ``\\w``, so without this those words fell apart into one-letter pieces.
 
 Both sides are written as tsvector / tsquery *literals* (cast, not parsed), so the database stores
 and compares exactly the tokens made here whatever its locale or parser. A `SearchVectorField`

@@ -292,7 +292,7 @@ def variants_render(
     - EXIF orientation applied. Colours: CMYK to RGB through the embedded ICC profile when there
       is one (else Pillow's conversion); RGB with a non-sRGB ICC profile converted to sRGB;
       palette, grey or RGB with transparency to RGBA/LA (alpha kept, resized premultiplied);
-      1-bit to L; 16-bit grey scaled to 8 bits (not clipped); a 1-bit or 16-bit grey tRNS
+      1-bit to L; 16-bit grey scaled to 8 bits (not clipped); a 1-, 2-, 4- or 16-bit grey tRNS
       colour kept as alpha (LA).
     - Each variant fitted within its box keeping the aspect ratio, never upscaled, never
       cropped; from the largest to the smallest, each resized from the one before.
@@ -424,7 +424,10 @@ def _decode(
             largest = max(_fit(shown, (spec.width, spec.height)) for spec in specs)
             needed = largest[::-1] if orientation in _SWAPPING_ORIENTATIONS else largest
             image.draft(image.mode, needed)  # libjpeg scales by 1/2, 1/4 or 1/8 while decoding
+        grey_step = _low_bit_grey_step(image)
         image.load()  # the first frame
+        if grey_step and isinstance(image.info.get("transparency"), int):
+            image.info["transparency"] *= grey_step
         _check_pixels(*image.size, max_pixels)
         orientation = _orientation(image)
         shown = stored[::-1] if orientation in _SWAPPING_ORIENTATIONS else stored
@@ -433,6 +436,19 @@ def _decode(
         converted = _mode_for_resizing(image)
     converted.info = {}  # EXIF, XMP, ICC, comments: nothing travels to the variants
     return converted, shown
+
+
+# Pillow reads a 2- or 4-bit grey PNG's pixels onto 0..255 but leaves its tRNS grey on the file's
+# scale (3 is white in 2 bits): the value times this step is the transparent pixels' value.
+_PNG_GREY_STEPS = {"L;2": 255 // 3, "L;4": 255 // 15}
+
+
+def _low_bit_grey_step(image: Image.Image) -> int | None:
+    """For a 2- or 4-bit grey PNG not yet loaded, what its tRNS value must be multiplied by."""
+    if _format_of(image) != "PNG" or image.mode != "L" or not image.tile:
+        return None
+    rawmode = image.tile[0].args
+    return _PNG_GREY_STEPS.get(rawmode) if isinstance(rawmode, str) else None
 
 
 _SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))

@@ -25,6 +25,10 @@ SHARE_STEP = Decimal("0.0001")
 # wider (see portfolio.selectors, ValuePoint).
 MAX_POSITION_QUANTITY = Decimal("1e12")
 MAX_POSITION_AMOUNT = Decimal("1e15")
+# What the quantity column (numeric(20, 4)) holds. A split, a fact about the stock rather than the
+# owner's write, may carry a holding past MAX_POSITION_QUANTITY up to this; only buys are then
+# refused. Refusing the split instead left every sale, edit and deletion of the stock refused.
+MAX_STORED_QUANTITY = Decimal("1e16")
 # For valuations (shares × price, summed): exact far past anything storable, where the default
 # 28 digits would raise InvalidOperation on quantizing.
 WIDE = Context(prec=80)
@@ -99,7 +103,8 @@ class Oversell(Refused):
 
 
 class TooLarge(Refused):
-    """The position would reach MAX_POSITION_QUANTITY shares or MAX_POSITION_AMOUNT won."""
+    """The position would reach MAX_POSITION_QUANTITY shares (MAX_STORED_QUANTITY by a split) or
+    MAX_POSITION_AMOUNT won."""
 
     def __init__(self, entry: Entry | None, day: date) -> None:
         self.entry, self.day = entry, day
@@ -118,11 +123,13 @@ def _check_size(
 
 def split_position(position: Position, split: Split, *, bounded: bool = True) -> None:
     """From the split's day on, each old share is new/old shares (cost unchanged). Raises
-    TooLarge (the position unchanged) unless not ``bounded`` (a chart of what is stored)."""
+    TooLarge (the position unchanged) past MAX_STORED_QUANTITY unless not ``bounded`` (a chart of
+    what is stored)."""
     quantity = (position.quantity * split.new_shares / split.old_shares).quantize(
         SHARE_STEP, rounding=ROUND_DOWN
     )
-    _check_size(bounded, None, split.effective_on, quantity)
+    if bounded and quantity >= MAX_STORED_QUANTITY:
+        raise TooLarge(None, split.effective_on)
     position.quantity = quantity
 
 

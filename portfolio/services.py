@@ -127,7 +127,12 @@ def transaction_errors(data: TransactionInput, *, today: date) -> dict[str, str]
             errors["price"] = _("A price has at most 2 decimal places.")
         elif data.kind != TransactionKind.DIVIDEND and data.price == 0:
             errors["price"] = _("A trade needs a price above zero.")
-        elif data.quantity is not None and data.quantity * data.price > MAX_AMOUNT:
+        elif (
+            # Only for a quantity in range: a CSV's "1e999999" times a price overflows Decimal.
+            "quantity" not in errors
+            and data.quantity is not None
+            and data.quantity * data.price > MAX_AMOUNT
+        ):
             errors["quantity"] = _("A single transaction is at most 1 trillion won.")
     elif data.fee <= 0:
         errors["fee"] = _("A fee needs an amount above zero.")

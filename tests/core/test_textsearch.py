@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import pytest
 from django.db import connection
 
+from core import textsearch
 from core.textsearch import (
     MAX_QUERY_TERMS,
     document_vector,
@@ -177,3 +181,12 @@ def test_finds_words_with_combining_marks(text, query):
 def test_a_word_with_marks_is_not_found_by_another_sharing_its_letters():
     # द-न-य without the vowel signs is not दुनिया: the marks are part of what is matched.
     assert not _matches(document_vector([("दनय", "A")]), "दुनिया")
+
+
+def test_the_module_compiles_without_warnings() -> None:
+    # An invalid escape such as "\\w" in a docstring warns today and is an error under -W error
+    # (and in a later Python).
+    source = Path(textsearch.__file__).read_text(encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile(source, textsearch.__file__, "exec")

@@ -326,6 +326,26 @@ def test_sixteen_bit_grey_png_tRNS_colour_stays_transparent() -> None:  # noqa: 
     assert close_to(image.getpixel((60, 16))[:3], (4, 4, 4), 3)  # 1001 / 257, scaled
 
 
+@pytest.mark.parametrize(("bits", "left", "right"), [(2, 255, 0), (4, 85, 170)])
+def test_two_and_four_bit_grey_png_tRNS_colour_stays_transparent(  # noqa: N802
+    bits: int, left: int, right: int
+) -> None:
+    """The tRNS grey of a 2- or 4-bit PNG is on the file's scale (3 is white in 2 bits) while
+    Pillow reads its pixels onto 0..255."""
+    image = Image.new("L", (64, 32), right)
+    image.paste(left, (0, 0, 32, 32))
+    out = io.BytesIO()
+    image.save(out, "PNG", bits=bits, transparency=left * (2**bits - 1) // 255)
+    assert Image.open(io.BytesIO(out.getvalue())).tile[0].args == f"L;{bits}"  # what we meant
+
+    (full,) = render(out.getvalue(), [SPECS[2]])
+    rendered = opened(full).convert("RGBA")
+
+    assert opened(full).mode == "RGBA"
+    assert rendered.getpixel((5, 16))[3] == 0
+    assert rendered.getpixel((60, 16)) == (right, right, right, 255)
+
+
 def test_cmyk_is_converted_to_rgb_with_its_colours() -> None:
     (full,) = render(corpus.jpeg_cmyk(), [SPECS[2]])
     image = opened(full)

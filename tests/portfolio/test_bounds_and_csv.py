@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from portfolio import services
 from portfolio.models import Holding, Transaction
-from stocks.models import Stock
+from stocks.models import Stock, StockSplit
 from tests.portfolio.factories import PortfolioFactory
 from tests.portfolio.helpers import CSV_HEADER, record, rows_of
 from tests.portfolio.test_api import OVERALL_URL, error_lines, export, import_csv, stored, url
@@ -113,6 +113,29 @@ def test_one_transaction_past_the_holding_bound_is_400_on_quantity(client, portf
     assert response.status_code == 400
     assert "1 trillion shares" in response.json()["quantity"][0]
     assert rows_of(portfolio.owner) == before
+
+
+def test_a_split_past_the_holding_bound_is_applied_and_only_buys_are_then_refused(
+    client, portfolio, costly, django_capture_on_commit_callbacks
+):
+    """A split is a fact about the stock, not the owner's write: refusing it left the holding
+    unsplit and every sale, edit and deletion in that stock refused for good."""
+    edge = CSV_HEADER + EDGE_ROW.format(code="123450") * 100
+    assert import_csv(client, portfolio, edge).status_code == 201
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        StockSplit.objects.create(stock=costly, effective_on=today - timedelta(days=1),
+                                  old_shares=1, new_shares=2)  # fmt: skip
+    trade = {"stock": "123450", "quantity": "1", "price": "100", "date": today.isoformat()}
+
+    sale = client.post(url(portfolio.pk, "transactions/"), {**trade, "side": "sell"},
+                       format="json")  # fmt: skip
+    buy = client.post(url(portfolio.pk, "transactions/"), {**trade, "side": "buy"}, format="json")
+
+    assert sale.status_code == 201, sale.json()
+    assert Holding.objects.get(portfolio=portfolio).quantity == D("1999999999799")
+    assert buy.status_code == 400
+    assert "1 trillion shares" in buy.json()["quantity"][0]
 
 
 def test_holdings_stored_at_the_columns_limits_still_read_and_chart(client, portfolio):
@@ -230,6 +253,21 @@ def test_a_misplaced_comma_is_refused_naming_the_cell(client, portfolio, samsung
     (error,) = response.json()["errors"]
     assert (error["line"], error["field"], error["code"]) == (2, "quantity", "invalid")
     assert cell in error["message"]
+    assert not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["buy", "dividend"])
+def test_a_number_past_any_bound_is_refused_not_a_500(client, portfolio, samsung, kind):
+    """Decimal reads "1e999999", and quantity × price then overflowed its exponent range
+    (decimal.Overflow: a 500) although the quantity was already refused as out of range."""
+    text = CSV_HEADER + f"2024-03-04,{kind},005930,1e999999,1000,,\n"
+
+    response = import_csv(client, portfolio, text)
+
+    assert response.status_code == 400
+    assert [(e["line"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        (2, "quantity", "invalid")
+    ]
     assert not Transaction.objects.exists()
 
 
