@@ -29,6 +29,8 @@ UVICORN_HTTP = "core.server:BoundedHttpToolsProtocol"
 # After a refusal, bytes still arriving are read and dropped for this long before the socket
 # closes: closing with unread data sends a reset, which can discard the answer at the client.
 LINGER_SECONDS = 2.0
+# Between a head's deadline and its refusal: one turn of the event loop's socket polling.
+CONFIRM_SECONDS = 0.05
 # Framing around the URL and each header in a head ("GET ", " HTTP/1.1\r\n", ": ", "\r\n").
 _LINE_OVERHEAD = 16
 
@@ -55,6 +57,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer = None
 
     def _head_timed_out(self) -> None:
+        # Confirmed a moment later: uvloop runs due timers before it polls the sockets, so after
+        # a stalled loop a head already waiting in the kernel would be refused unread.
+        self._head_timer = self.loop.call_later(CONFIRM_SECONDS, self._head_timed_out_confirmed)
+
+    def _head_timed_out_confirmed(self) -> None:
         self._head_timer = None
         if self._is_refused or self.transport.is_closing():
             return
