@@ -77,7 +77,7 @@ def wait_ready(base: str, *, timeout_seconds: float, alive: callable = lambda: T
         except OSError as exc:
             last = str(exc)
         else:
-            if status == 200:
+            if status == 200 and body.get("status") == "ready":  # not "degraded"
                 return
             last = f"{status} {body}"
         time.sleep(0.5)

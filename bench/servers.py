@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from core.server import UVICORN_HTTP
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,9 +33,11 @@ def uvicorn_command(
     extra: tuple[str, ...] = (),
 ) -> list[str]:
     """One uvicorn process on 127.0.0.1:``port``, as every benchmark runs it: websocket
-    permessage-deflate off unless ``ws_deflate``, as `make run` (WEB_WS_PER_MESSAGE_DEFLATE)."""
+    permessage-deflate off unless ``ws_deflate``, as `make run` (WEB_WS_PER_MESSAGE_DEFLATE), and
+    the site's own HTTP protocol (request heads bounded in size and time) for the site."""
+    site_http = ("--http", UVICORN_HTTP) if app == "config.asgi:application" else ()
     return [
-        str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
+        str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port), *site_http,
         "--lifespan", "off", "--log-level", "warning", "--no-access-log",
         "--ws-per-message-deflate", "true" if ws_deflate else "false",
         # A socket stuck in the layer's blocking read must not hold the process on SIGTERM.

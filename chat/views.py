@@ -8,14 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from chat import selectors
 from core.http import NotFoundWithReason
 
 
 @login_required
-@require_GET
+@require_safe
 def chat_page(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
     rooms = selectors.room_list_for(request.user.pk)
     active, is_member = None, False

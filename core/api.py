@@ -32,4 +32,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # A service's refusal ({field: [messages]}) is a 400 naming its fields, as a
         # serializer's would be; DRF already turns Django's PermissionDenied into a 403.
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    # Refusals that clients tell apart by code rather than by translated text (JsonTooDeep).
+    if response is not None and getattr(exc, "exposes_code", False):
+        response.data["code"] = exc.default_code
+    return response

@@ -43,10 +43,15 @@ def _broker() -> None:
 
 
 CHECKS: dict[str, Callable[[], None]] = {"database": _database, "redis": _redis, "broker": _broker}
+# Without PostgreSQL no page can be served: the only check that takes a process out of service.
+# Redis and the broker down leave pages and the API working from the database (cache misses, no
+# background tasks), so they degrade it: a load balancer must not take every process out for them.
+ESSENTIAL = frozenset({"database"})
 
 
 def readiness_report() -> dict[str, Any]:
-    """Run every check; report each one's state and latency, and whether all are up."""
+    """Run every check; report each one's state and latency, and the overall status: "ready",
+    "degraded" (an inessential service down) or "unavailable" (the database down)."""
     report: dict[str, Any] = {}
     for name, check in CHECKS.items():
         started = time.perf_counter()
@@ -55,8 +60,13 @@ def readiness_report() -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", never a 500
             # The probe is public: name the failure, keep hosts and users for the log.
             logger.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
-            report[name] = {"ok": False, "error": type(exc).__name__}
+            state = "down" if name in ESSENTIAL else "degraded"
+            report[name] = {"ok": False, "state": state, "error": type(exc).__name__}
         else:
-            report[name] = {"ok": True}
+            report[name] = {"ok": True, "state": "up"}
         report[name]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    return {"ready": all(item["ok"] for item in report.values()), "checks": report}
+    if any(report[name]["state"] == "down" for name in ESSENTIAL):
+        status = "unavailable"
+    else:
+        status = "ready" if all(item["ok"] for item in report.values()) else "degraded"
+    return {"ready": status != "unavailable", "status": status, "checks": report}

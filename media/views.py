@@ -9,13 +9,13 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.http import NotFoundWithReason
 from core.throttling import rate_limit_hit
@@ -89,7 +89,7 @@ def avatar_choose(request: HttpRequest) -> HttpResponse:
     return redirect("media:page")
 
 
-@require_GET
+@require_safe
 def resized(request: HttpRequest, image_id: UUID, size: str) -> HttpResponse:
     """An allowed size of an image, rendered once, then redirected to where it is stored (its
     location cached 7 days). A size not in MEDIA_ON_DEMAND_SIZES is a 404: no resize bombs."""
@@ -113,14 +113,18 @@ def resized(request: HttpRequest, image_id: UUID, size: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def stored_file(request: HttpRequest, path: str) -> HttpResponse:
     """A stored variant, when the site serves its own media (no CDN_BASE_URL)."""
-    if not path.startswith("images/") or ".." in path.split("/") or not path.endswith(".webp"):
+    # isprintable: a NUL (or other control character) made the storage's open() raise ValueError.
+    if (
+        not path.startswith("images/") or ".." in path.split("/") or not path.endswith(".webp")
+        or not path.isprintable()
+    ):  # fmt: skip
         raise NotFoundWithReason(_("There is no such file."))
     try:
         stored = default_storage.open(path, "rb")
-    except (FileNotFoundError, OSError) as exc:
+    except (OSError, ValueError, SuspiciousFileOperation) as exc:
         raise NotFoundWithReason(_("There is no such file.")) from exc
     response = FileResponse(stored, content_type=mimetypes.types_map.get(".webp", "image/webp"))
     response["Cache-Control"] = IMMUTABLE

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import condition, require_GET
+from django.views.decorators.http import condition, require_safe
 
 from core.http import NotFoundWithReason
 from news import selectors
@@ -72,7 +72,7 @@ def _demo_feed_etag(request: HttpRequest, file_name: str) -> str | None:
         return None
 
 
-@require_GET
+@require_safe
 @condition(etag_func=_demo_feed_etag)  # an unchanged feed is a 304, as real feeds answer
 def demo_feed(request: HttpRequest, file_name: str) -> HttpResponse:
     """A demo feed (news/demo_feeds/), its dates brought up to date; see news.demo."""

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.http import NotFoundWithReason
 from portfolio import csvfile, selectors, services
@@ -94,7 +94,7 @@ def _detail(request: HttpRequest, portfolio: Portfolio, *, status: int = 200,
 
 
 @login_required
-@require_GET
+@require_safe
 def detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return _detail(request, _own(request, portfolio_id))
 
@@ -192,6 +192,6 @@ def transactions_import(request: HttpRequest, portfolio_id: int) -> HttpResponse
 
 
 @login_required
-@require_GET
+@require_safe
 def transactions_export(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return csvfile.csv_download(user_id=request.user.pk, portfolio=_own(request, portfolio_id))

@@ -469,6 +469,10 @@ def _serve(host: str, port: int, service_env: dict[str, str]) -> int:
                 str(port),
                 "--lifespan",
                 "off",
+                # Request heads bounded in size and time (REQUEST_MAX_HEADER_BYTES,
+                # REQUEST_HEADER_TIMEOUT_SECONDS); the same as core.server.UVICORN_HTTP.
+                "--http",
+                "core.server:BoundedHttpToolsProtocol",
                 # A websocket task stuck in a blocking channel-layer read can otherwise hold
                 # "waiting for background tasks" on Ctrl-C for ever (seen with channels_redis).
                 "--timeout-graceful-shutdown",

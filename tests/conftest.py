@@ -189,11 +189,12 @@ class AsgiServer:
         import uvicorn
 
         from config.asgi import application
+        from core.server import UVICORN_HTTP
 
         self.port = _free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(application, host="127.0.0.1", port=self.port, lifespan="off",
-                           log_level="warning", access_log=False)
+                           log_level="warning", access_log=False, http=UVICORN_HTTP)
         )  # fmt: skip
         self.server.install_signal_handlers = lambda: None  # not the main thread
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")

@@ -169,3 +169,7 @@ _largest_body = max(
     DATA_UPLOAD_MAX_MEMORY_SIZE,
 )
 REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=_largest_body + 1024 * 1024)
+# A request's head (request line and headers, bytes) and the time it may take to arrive, held by
+# the server's HTTP protocol (core.server): over the size → 431, not complete in time → 408.
+REQUEST_MAX_HEADER_BYTES = env.int("REQUEST_MAX_HEADER_BYTES", default=64 * 1024)
+REQUEST_HEADER_TIMEOUT_SECONDS = env.float("REQUEST_HEADER_TIMEOUT_SECONDS", default=10.0)

@@ -101,4 +101,8 @@ def test_a_database_that_is_down_answers_503(site_process):
     _assert_unavailable(pages.get(PAGE), api=False)
     _assert_unavailable(http.get("/api/v1/stocks/"), api=True)
     assert http.get("/healthz").status_code == 200
-    assert http.get("/readyz").status_code == 503
+    ready = http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+    assert ready.json()["checks"]["database"]["state"] == "down"
+    assert ready.json()["checks"]["redis"]["state"] == "up"

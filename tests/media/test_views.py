@@ -55,3 +55,27 @@ def test_a_ready_image_can_become_the_avatar(client, media_root):  # noqa: F811
     header = client.get("/news/").content.decode()  # shown in every page's header
     assert f'class="avatar" src="/media/i/{image.pk}/48x48.webp"' in header
     assert client.post("/media/avatar/", {"image": "not-a-uuid"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media-files/images/a%00.webp",
+        "/media-files/images/%00/x.webp",
+        "/media-files/images/a%01b.webp",
+    ],
+)
+def test_a_control_character_in_a_media_path_is_a_404_not_a_500(client, path: str):  # noqa: ANN001
+    # Anonymous: /media-files/ is public. A NUL made the storage's open() raise ValueError.
+    client.raise_request_exception = False
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "There is no such file." in response.content.decode()
+
+
+def test_a_control_character_in_a_resized_image_path_is_a_404(client):  # noqa: ANN001
+    client.raise_request_exception = False
+    image_id = "6f1c1c3e-8a53-4a4f-9d55-0c5c1d1a0b1e"
+    assert client.get(f"/media/i/{image_id}/200x200%00.webp").status_code == 404
+    assert client.get(f"/media/i/{image_id}%00/200x200.webp").status_code == 404
+    assert client.get("/media-files/images/a%0A.webp").status_code == 404

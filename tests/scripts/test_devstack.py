@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from socket import create_connection
 
 import httpx
 import psutil
@@ -20,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from config.env import redis_url_for_db
+from core.server import UVICORN_HTTP
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = [sys.executable, str(ROOT / "scripts" / "devstack.py"), "run"]
@@ -131,6 +133,9 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
         assert httpx.get(f"{base}/", timeout=10).status_code == 200
         ready = httpx.get(f"{base}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
+        with create_connection(("127.0.0.1", port), timeout=10) as raw:  # an oversized head
+            raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100_000)
+            assert raw.recv(100).startswith(b"HTTP/1.1 431 ")
         assert "username=demo password=insightstock-demo" in first.output
         # the same server speaks WebSocket: an unrouted path is closed with a clear code
         with (
@@ -161,7 +166,8 @@ def test_make_run_serves_the_site_and_stops_everything_on_ctrl_c(tmp_path):
         launcher = psutil.Process(first.process.pid)
         descendants = launcher.children(recursive=True)
         commands = [" ".join(p.cmdline()) for p in descendants]
-        assert any("uvicorn" in c for c in commands)
+        # the site's own HTTP protocol: request heads bounded in size and time (core.server)
+        assert any("uvicorn" in c and f"--http {UVICORN_HTTP}" in c for c in commands)
         assert any(" worker " in c for c in commands)
         assert any(" beat " in c and "PipelineScheduler" in c for c in commands)
         postmaster_pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
