@@ -40,7 +40,8 @@ from accounts.tokens import AccessTokenInvalid, access_token_decode
 from chat import presence, selectors, services
 from chat.models import Membership, Room
 from chat.realtime import room_group, user_group
-from core.consumers import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT, json_nesting_exceeds
+from core.consumers import CLOSE_POLICY_VIOLATION, CLOSE_SIGNED_OUT
+from core.jsondepth import json_depth_exceeds
 from core.throttling import rate_limit_hit
 
 logger = logging.getLogger(__name__)
@@ -209,7 +210,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
             self._error(_("Send JSON text frames of at most 16 KB."), code="bad_frame")
             return
-        if json_nesting_exceeds(text_data, MAX_FRAME_DEPTH):
+        if json_depth_exceeds(text_data, MAX_FRAME_DEPTH):
             self._error(_("A frame may nest at most %(depth)d levels.")
                         % {"depth": MAX_FRAME_DEPTH}, code="frame_too_deep")  # fmt: skip
             return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -13,13 +12,10 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils import json
 
+from core.jsondepth import json_depth_exceeds
+
 # Deeper than any body the API accepts (a few levels), shallow enough for any recursion limit.
 MAX_JSON_DEPTH = 64
-
-# Strings first, so that brackets inside them are not counted; then everything but brackets.
-_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
-_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
 
 
 class JsonTooDeep(APIException):
@@ -27,20 +23,6 @@ class JsonTooDeep(APIException):
     default_detail = _("The JSON body is nested too deeply.")
     default_code = "json_too_deep"
     exposes_code = True  # core.api.exception_handler adds `code` to the body
-
-
-def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``text`` nests arrays/objects more than ``limit`` deep; each pass of C-speed
-    regexes peels one level, so a hostile body costs ``limit`` passes, never a recursion."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    for _level in range(limit):
-        if not brackets:
-            return False
-        peeled = _INNERMOST_PAIR.sub("", brackets)
-        if peeled == brackets:
-            return False  # unbalanced: not JSON, which json.loads then reports
-        brackets = peeled
-    return bool(brackets)
 
 
 class BoundedJSONParser(JSONParser):
@@ -58,7 +40,7 @@ class BoundedJSONParser(JSONParser):
             text = codecs.getreader(encoding)(stream).read()
         except ValueError as exc:  # UnicodeDecodeError
             raise ParseError(f"JSON parse error - {exc}") from exc
-        if json_depth_exceeds(text):
+        if json_depth_exceeds(text, MAX_JSON_DEPTH):
             raise JsonTooDeep()
         parse_constant = json.strict_constant if self.strict else None
         try:

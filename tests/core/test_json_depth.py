@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from chat import services as chat_services
 from chat.models import Message, Room
-from core.parsers import MAX_JSON_DEPTH, json_depth_exceeds
+from core.jsondepth import json_depth_exceeds
+from core.parsers import MAX_JSON_DEPTH
 from portfolio.models import Portfolio, Transaction
 from tests.accounts.factories import UserFactory
 from tests.portfolio.factories import PortfolioFactory
@@ -78,10 +79,14 @@ def test_deep_json_is_refused_in_korean_by_default() -> None:
 
 
 def test_ordinary_json_still_parses_and_brackets_in_strings_do_not_count() -> None:
-    assert not json_depth_exceeds('{"a": ["' + "[" * 5000 + '", {"b": [[1]]}]}')
-    assert not json_depth_exceeds("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
-    assert json_depth_exceeds("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1))
-    assert json_depth_exceeds('{"a": ' * 100 + "1" + "}" * 100)
+    assert not json_depth_exceeds('{"a": ["' + "[" * 5000 + '", {"b": [[1]]}]}', MAX_JSON_DEPTH)
+    assert not json_depth_exceeds("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH, MAX_JSON_DEPTH)
+    deeper = MAX_JSON_DEPTH + 1
+    assert json_depth_exceeds("[" * deeper + "]" * deeper, MAX_JSON_DEPTH)
+    assert json_depth_exceeds('{"a": ' * 100 + "1" + "}" * 100, MAX_JSON_DEPTH)
+    assert json_depth_exceeds("[" * 3000, MAX_JSON_DEPTH)  # unclosed: json.loads recurses too
+    # an escaped backslash ends its string: the brackets after it nest for real
+    assert json_depth_exceeds('["\\\\", ' + "[" * 100 + "]" * 100 + "]", MAX_JSON_DEPTH)
     response = APIClient(HTTP_ACCEPT_LANGUAGE="en").post(
         "/api/v1/auth/token/refresh/",
         '{"refresh": "not-a-token", "x": "[[[["}',
