@@ -6,11 +6,11 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env
+from config.env import env, var_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Runtime state (embedded services, uploads, collected static files) lives here, git-ignored.
-VAR_DIR = Path(env.str("INSIGHTSTOCK_VAR_DIR", default=str(BASE_DIR / ".var")))
+VAR_DIR = var_dir()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") if DEBUG else env.str("DJANGO_SECRET_KEY")
@@ -153,6 +153,7 @@ from config.settings.celery import *  # noqa: E402,F403
 from config.settings.channels import *  # noqa: E402,F403
 from config.settings.chat import *  # noqa: E402,F403
 from config.settings.drf import *  # noqa: E402,F403
+from config.settings.email import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
 from config.settings.media import *  # noqa: E402,F403
 from config.settings.news import *  # noqa: E402,F403

@@ -3,6 +3,8 @@
 `manage.py check --deploy` passes with the defaults (tests/security/test_deploy_check.py); each
 HTTPS setting can be turned down from the environment, e.g. for a first deploy without TLS."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import env
 from config.settings.base import *  # noqa: F403
 
@@ -24,3 +26,12 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=False)
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
 }
+# Mail must reach people: without a configured backend it would pile up as files on one host.
+if not EMAIL_CONFIGURED:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Set EMAIL_URL (e.g. smtp+ssl://user:password@mail.example:465) or EMAIL_HOST and the "
+        "EMAIL_* variables: production does not write mail to files"
+    )
+# The sender people see (noreply@localhost would be refused or marked as spam): required.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)

@@ -23,6 +23,8 @@ def _production_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "REDIS_URL": os.environ["REDIS_URL"],
         "DJANGO_ALLOWED_HOSTS": "insightstock.example",
+        "EMAIL_URL": "smtp+ssl://insightstock:secret@mail.example:465",
+        "DEFAULT_FROM_EMAIL": "InsightStock <noreply@insightstock.example>",
         **extra,
     }
 
