@@ -124,15 +124,20 @@ def worker() -> Iterator[None]:
 
 
 def _mail_files(directory: Path, count: int) -> list[EmailMessage]:
-    """Wait for ``count`` files from the file backend and parse them (one message per file)."""
+    """Wait for ``count`` messages from the file backend and parse them (one per file). The file
+    exists from the backend's open(): a message is whole once its closing line of 79 dashes is
+    written."""
+    separator = b"-" * 79 + b"\n"
     deadline = time.monotonic() + 30
-    while len(files := sorted(directory.glob("*.log"))) < count:
-        assert time.monotonic() < deadline, f"{len(files)} of {count} messages written"
+    while True:
+        written = [path.read_bytes() for path in sorted(directory.glob("*.log"))]
+        if len(written) >= count and all(data.endswith(separator) for data in written):
+            break
+        assert time.monotonic() < deadline, f"{len(written)} of {count} messages written"
         time.sleep(0.1)
-    # The file backend ends each message with a line of 79 dashes.
     return [
-        email.message_from_bytes(path.read_bytes().rsplit(b"-" * 79, 1)[0], policy=default_policy)
-        for path in files
+        email.message_from_bytes(data.removesuffix(separator), policy=default_policy)
+        for data in written
     ]
 
 
