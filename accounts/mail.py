@@ -27,6 +27,11 @@ def mail_language(language: str) -> str:
     return language if language in codes else settings.LANGUAGE_CODE
 
 
+def mail_kwargsrepr(template: str, language: str) -> str:
+    """What Celery's logs and events show of the task's kwargs: no address, no link or code."""
+    return repr({"template": template, "language": language})
+
+
 def mail_render(
     *, to: str, template: str, context: dict[str, Any], language: str
 ) -> EmailMultiAlternatives:
@@ -62,7 +67,9 @@ def mail_send_after_commit(
         from accounts.tasks import send_mail
 
         try:
-            send_mail.apply_async(kwargs=kwargs, queue="default")
+            send_mail.apply_async(
+                kwargs=kwargs, kwargsrepr=mail_kwargsrepr(template, language), queue="default"
+            )
         except Exception as exc:  # noqa: BLE001 - an unreachable broker loses the mail, not the request
             # Neither the address nor the context (a sign-in link or code) is logged.
             logger.error("mail %r could not be queued: %s", template, type(exc).__name__)

@@ -9,7 +9,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from accounts.mail import mail_render
+from accounts.mail import mail_kwargsrepr, mail_render
 
 logger = logging.getLogger(__name__)
 
@@ -49,5 +49,7 @@ def send_mail(self: Task, *, to: str, template: str, context: dict[str, Any], la
         countdown = min(3600.0, settings.EMAIL_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
         logger.warning("mail %r attempt %d failed, retrying in %ss: %s", template, attempt,
                        countdown, reason)  # fmt: skip
-        raise self.retry(countdown=countdown) from None
+        # A retry is a new message: it must hide its kwargs from the logs as the first one did.
+        kwargsrepr = mail_kwargsrepr(template, language)
+        raise self.retry(countdown=countdown, kwargsrepr=kwargsrepr) from None
     return "sent"
