@@ -79,7 +79,12 @@ def email_settings(variables: Mapping[str, str], *, var_dir: Path) -> dict[str, 
             name = _EMAIL_URL_OPTIONS[option]
             parsed[name] = float(value) if name == "EMAIL_TIMEOUT" else parse_bool(str(value))
         # django-environ drops the leading "/" of the path: filemail:///srv/mail is /srv/mail.
-        parsed["EMAIL_FILE_PATH"] = urlsplit(url).path or config["EMAIL_FILE_PATH"]
+        file_path = (
+            urlsplit(url).path
+            if parsed["EMAIL_BACKEND"].endswith(".filebased.EmailBackend")
+            else ""
+        )
+        parsed["EMAIL_FILE_PATH"] = file_path or config["EMAIL_FILE_PATH"]
         config.update({key: value for key, value in parsed.items() if value is not None})
     elif not config["EMAIL_HOST"]:
         config.update(

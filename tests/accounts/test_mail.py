@@ -21,6 +21,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils.html import escape
 
 from accounts.mail import mail_send_after_commit
 from config.celery import app as celery_app
@@ -28,7 +29,8 @@ from config.env import email_settings
 
 PASSWORD = "smtp-pw-never-logged"  # noqa: S105 - the fake server's, to look for in the logs
 ROOT = Path(__file__).resolve().parents[2]
-VERIFY = {"link": "https://insightstock.example/verify/abc123", "code": "493021"}
+# A link with "&": plain text must show it as is, HTML escaped.
+VERIFY = {"link": "https://insightstock.example/verify/abc123?lang=ko&next=/", "code": "493021"}
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 FILES = "django.core.mail.backends.filebased.EmailBackend"
 
@@ -178,8 +180,9 @@ def test_mail_queued_in_a_committed_transaction_is_written_once_in_the_users_lan
     html = message.get_body(("html",)).get_content()
     for body in (text, html):
         assert sentence in body
-        assert VERIFY["link"] in body
         assert VERIFY["code"] in body
+    assert f"\n{VERIFY['link']}\n" in text
+    assert f'<a href="{escape(VERIFY["link"])}">' in html
     assert f'<html lang="{language}">' in html
 
 
