@@ -164,7 +164,10 @@ class TransactionDetailView(APIView):
         }  # fmt: skip
         # PATCH: the fields sent replace the record's, and the whole is checked again.
         if not isinstance(request.data, Mapping):
-            raise ValidationError({"detail": _("Send an object of the fields to change.")})
+            # As a serializer refuses a body that is no object: `detail` is a string elsewhere.
+            raise ValidationError(
+                {"non_field_errors": [_("Send an object of the fields to change.")]}
+            )
         changes = {name: request.data[name] for name in request.data}
         if changes.get("date", "") is None:
             raise ValidationError(
@@ -252,7 +255,7 @@ IMPORT_REFUSED_SCHEMA = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
-        "code": {"type": "string"},
+        "code": {"type": "string", "enum": ["import_refused"]},
         "errors": {
             "type": "array",
             "items": {
@@ -267,7 +270,7 @@ IMPORT_REFUSED_SCHEMA = {
             },
         },
     },
-    "required": ["detail", "errors"],
+    "required": ["detail", "code", "errors"],
 }
 
 

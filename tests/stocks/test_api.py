@@ -172,7 +172,7 @@ def test_invalid_filter_is_400_json_naming_the_field(api_client, listed, params,
 
     assert response.status_code == 400
     body = response.json()
-    assert list(body) == [field]
+    assert list(body) == [field, "code"]
     assert "valid choice" in body[field][0]
 
 
@@ -222,7 +222,10 @@ def test_unknown_code_is_404_json(api_client, listed):
     response = api_client.get(detail_url("999999"))
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No listed stock has the code 999999."}
+    assert response.json() == {
+        "detail": "No listed stock has the code 999999.",
+        "code": "not_found",
+    }
 
 
 def test_anonymous_detail_view_is_not_recorded_as_recently_viewed(api_client, listed):
@@ -370,7 +373,10 @@ def test_prices_of_an_unknown_code_are_404(api_client):
     response = api_client.get(prices_url("999999"), {"period": "1y"})
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No listed stock has the code 999999."}
+    assert response.json() == {
+        "detail": "No listed stock has the code 999999.",
+        "code": "not_found",
+    }
 
 
 # --- GET /api/v1/market/ ------------------------------------------------------------------------
