@@ -24,7 +24,8 @@ class SearchQuerySerializer(serializers.Serializer):
     def validate_q(self, value: str) -> str:
         if searchable_chars(value) < settings.CHAT_SEARCH_MIN_CHARS:
             raise serializers.ValidationError(
-                f"Search for a word of at least {settings.CHAT_SEARCH_MIN_CHARS} letters or digits."
+                _("Search for a word of at least %(count)d letters or digits.")
+                % {"count": settings.CHAT_SEARCH_MIN_CHARS}
             )
         return value
 

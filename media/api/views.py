@@ -82,7 +82,7 @@ class AvatarView(APIView):
             image = selectors.image_of(user_id=request.user.pk,
                                        image_id=data.validated_data["image"])  # fmt: skip
             if image is None:
-                raise ValidationError({"image": ["You have no image with this id."]})
+                raise ValidationError({"image": [_("You have no image with this id.")]})
         services.avatar_set(user=request.user, image=image)
         url = selectors.on_demand_url(image.pk, selectors.AVATAR_SIZE) if image else None
         return Response({"image": image.pk if image else None, "url": url})

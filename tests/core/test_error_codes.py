@@ -10,10 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
+from core.db import database_unavailable_response
+from core.views import server_error
 from portfolio import services as portfolio_services
 from tests.accounts.factories import UserFactory
 from tests.conftest import PASSWORD
@@ -189,3 +192,28 @@ def test_the_asgi_body_limit_answers_with_a_code_in_the_callers_language(
     body = json.loads(answer.partition(b"\r\n\r\n")[2])
     assert body["code"] == "payload_too_large"
     assert bool(HANGUL.search(body["detail"])) is expect_korean
+
+
+def test_the_database_outage_answer_of_the_api_is_service_unavailable() -> None:
+    """core.db's 503 is built outside DRF (a middleware, or the 500 handler)."""
+    request = RequestFactory().get("/api/v1/stocks/")
+
+    with translation.override("ko"):
+        response = database_unavailable_response(request)
+
+    assert response.status_code == 503
+    body = json.loads(response.content)
+    assert body["code"] == "service_unavailable"
+    assert HANGUL.search(body["detail"])
+
+
+def test_a_server_error_of_the_api_is_server_error() -> None:
+    request = RequestFactory().get("/api/v1/stocks/")
+
+    with translation.override("ko"):
+        response = server_error(request)
+
+    assert response.status_code == 500
+    body = json.loads(response.content)
+    assert body["code"] == "server_error"
+    assert HANGUL.search(body["detail"])
