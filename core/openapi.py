@@ -37,8 +37,8 @@ ERROR_SCHEMA: dict[str, Any] = {
 VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "`code` `invalid`: the other keys are the refused fields, each with its "
-    "messages (`non_field_errors` for the request as a whole). Any other `code` (`parse_error`, "
-    "`json_too_deep`): the body was not read, `detail` says why.",
+    "messages (`non_field_errors`, or a `detail` string, for the request as a whole). Any other "
+    "`code` (`parse_error`, `json_too_deep`): the body was not read, `detail` says why.",
     "properties": {
         "code": {"type": "string", "enum": ["invalid", "parse_error", "json_too_deep"]},
         "detail": {"type": "string"},

@@ -164,10 +164,7 @@ class TransactionDetailView(APIView):
         }  # fmt: skip
         # PATCH: the fields sent replace the record's, and the whole is checked again.
         if not isinstance(request.data, Mapping):
-            # As a serializer refuses a body that is no object: `detail` is a string elsewhere.
-            raise ValidationError(
-                {"non_field_errors": [_("Send an object of the fields to change.")]}
-            )
+            raise ValidationError({"detail": _("Send an object of the fields to change.")})
         changes = {name: request.data[name] for name in request.data}
         if changes.get("date", "") is None:
             raise ValidationError(

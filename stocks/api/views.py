@@ -30,7 +30,8 @@ def _stock_or_error(code: str) -> dict:
     try:
         return selectors.stock_detail_or_raise(code)
     except ValueError as exc:
-        raise ValidationError({"detail": str(exc)}) from exc
+        # The selector's message is for logs (English, the repr of the input).
+        raise ValidationError({"detail": _("A stock code is six digits, such as 005930.")}) from exc
     except selectors.UnknownStock as exc:
         raise NotFound(_("No listed stock has the code %(code)s.") % {"code": code}) from exc
 

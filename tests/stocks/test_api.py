@@ -215,7 +215,10 @@ def test_malformed_code_is_400_with_a_reason(api_client, listed, code):
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert "6-digit" in response.json()["detail"]
+    assert response.json() == {
+        "detail": "A stock code is six digits, such as 005930.",
+        "code": "invalid",
+    }
 
 
 def test_unknown_code_is_404_json(api_client, listed):
@@ -364,7 +367,10 @@ def test_prices_of_a_malformed_code_are_400(api_client, code):
     response = api_client.get(prices_url(code), {"period": "1y"})
 
     assert response.status_code == 400
-    assert "6-digit" in response.json()["detail"]
+    assert response.json() == {
+        "detail": "A stock code is six digits, such as 005930.",
+        "code": "invalid",
+    }
 
 
 def test_prices_of_an_unknown_code_are_404(api_client):
