@@ -144,6 +144,18 @@ def test_a_reused_refresh_token_is_token_reused(user: Any) -> None:
     assert response.json()["code"] == "token_reused"
 
 
+def test_an_expired_access_token_is_token_expired(user: Any) -> None:
+    """Apps refresh on this code and sign in again on the others."""
+    with override_settings(ACCESS_TOKEN_TTL_SECONDS=-60):
+        client = _client(None, user)
+
+    response = client.get("/api/v1/auth/me/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_expired"
+    assert HANGUL.search(response.json()["detail"])
+
+
 def test_a_token_of_a_logged_out_everywhere_user_is_token_revoked(user: Any) -> None:
     client = _client(None, user)
     assert client.post("/api/v1/auth/logout-all/").status_code == 200
