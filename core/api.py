@@ -93,5 +93,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             data = {api_settings.NON_FIELD_ERRORS_KEY: data}
         response.data = {**data, "code": VALIDATION_CODE}
     else:
-        response.data = error_body(response.data.get("detail", ""), _code_of(exc))
+        data = response.data  # an APIException raised with a list of messages has no `detail`
+        detail = data.get("detail", "") if isinstance(data, dict) else " ".join(map(str, data))
+        response.data = error_body(detail, _code_of(exc))
     return response
