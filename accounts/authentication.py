@@ -19,19 +19,22 @@ class BearerAccessTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(
-                _("Authorization header must be 'Bearer <token>'.")
+                _("Authorization header must be 'Bearer <token>'."), code="token_not_valid"
             )
         try:
             token = header[1].decode("ascii")
             claims = access_token_decode(token=token)
-        except (UnicodeDecodeError, AccessTokenInvalid) as exc:
-            message = (
-                str(exc) if isinstance(exc, AccessTokenInvalid) else _("Access token is invalid.")
-            )
-            raise exceptions.AuthenticationFailed(message) from exc
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed(
+                _("Access token is invalid."), code="token_not_valid"
+            ) from exc
+        except AccessTokenInvalid as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code=exc.code) from exc
         user = User.objects.filter(pk=claims.user_id, is_active=True).first()
         if user is None or user.token_generation != claims.token_generation:
-            raise exceptions.AuthenticationFailed(_("Access token has been revoked."))
+            raise exceptions.AuthenticationFailed(
+                _("Access token has been revoked."), code="token_revoked"
+            )
         return user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from accounts.tokens import AccessTokenInvalid, access_token_decode
+from core.api import error_json
 from core.throttling import client_address, rate_limit_hit
 
 API_PREFIX = "/api/"
@@ -43,11 +44,10 @@ class ApiRateLimitMiddleware:
             identity, limit = _rate_identity(request)
             decision = rate_limit_hit(scope="api", identity=identity, limit_per_minute=limit)
             if not decision.is_allowed:
-                response = JsonResponse(
-                    {
-                        "detail": _("Request was throttled. Try again in %(seconds)d seconds.")
-                        % {"seconds": decision.retry_after_seconds}
-                    },
+                response = error_json(
+                    _("Request was throttled. Try again in %(seconds)d seconds.")
+                    % {"seconds": decision.retry_after_seconds},
+                    "rate_limited",
                     status=429,
                 )
                 response["Retry-After"] = str(decision.retry_after_seconds)

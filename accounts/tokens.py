@@ -18,7 +18,14 @@ ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 
 
 class AccessTokenInvalid(Exception):
-    """The token is malformed, tampered with, expired, or not an access token."""
+    """The token is malformed, tampered with, expired, or not an access token.
+
+    ``code`` is the API error code: an app refreshes on `token_expired`, else signs in again.
+    """
+
+    def __init__(self, message: str, code: str = "token_not_valid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ def access_token_decode(*, token: str) -> AccessTokenClaims:
             options={"require": ["sub", "exp", "iat", "typ", "gen"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise AccessTokenInvalid(_("Access token has expired.")) from exc
+        raise AccessTokenInvalid(_("Access token has expired."), code="token_expired") from exc
     except jwt.PyJWTError as exc:
         raise AccessTokenInvalid(_("Access token is invalid.")) from exc
     if payload["typ"] != ACCESS_TOKEN_TYPE:

@@ -13,14 +13,37 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import (
+    get_supported_language_variant,
+    parse_accept_lang_header,
+)
+
+from core.api import error_body
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"The request body is over {limit} bytes."}).encode()
+def _language(scope: Scope) -> str:
+    """The Accept-Language choice LocaleMiddleware would make; no request exists yet."""
+    header = dict(scope.get("headers", [])).get(b"accept-language", b"")
+    for code, _quality in parse_accept_lang_header(header.decode("latin-1")):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+    with translation.override(_language(scope)):
+        detail = _("The request body is over %(bytes)d bytes.") % {"bytes": limit}
+    body = json.dumps(error_body(detail, "payload_too_large")).encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
@@ -39,7 +62,7 @@ class RequestBodyLimit:
         limit = settings.REQUEST_MAX_BODY_BYTES
         announced = dict(scope.get("headers", [])).get(b"content-length", b"")
         if announced.isdigit() and int(announced) > limit:
-            await _refuse(send, limit)
+            await _refuse(scope, send, limit)
             return
         received = 0
         is_over = is_answered = False
@@ -62,4 +85,4 @@ class RequestBodyLimit:
 
         await self.app(scope, limited_receive, tracked_send)
         if is_over and not is_answered:
-            await _refuse(send, limit)
+            await _refuse(scope, send, limit)

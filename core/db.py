@@ -14,6 +14,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from psycopg_pool import PoolTimeout
 
+from core.api import error_body
+
 # Seconds a client is told to wait: about one pool timeout, long enough for held connections to
 # come back.
 RETRY_AFTER_SECONDS = 5
@@ -43,7 +45,8 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     page is rendered without context processors): both may be what just failed."""
     detail = _("The service is temporarily unavailable, try again in a few seconds.")
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": detail}, status=503)
+        response: HttpResponse = JsonResponse(error_body(detail, "service_unavailable"),
+                                              status=503)  # fmt: skip
     else:
         response = HttpResponse(loader.get_template("503.html").render({"detail": detail}),
                                 status=503)  # fmt: skip

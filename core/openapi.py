@@ -1,9 +1,9 @@
 """The OpenAPI schema documents the errors every API operation can answer, not only its success.
 
-Error bodies come from core.api.exception_handler (and the rate-limit middleware): `{"detail": ...}`
-for 401, 403, 404 and 429; for a 400 the fields that were refused, `{field: [messages]}`, or a list
-of messages when a service refuses the request as a whole. Which codes an operation can answer
-follows from the view: an explicit `extend_schema(responses=...)` entry always wins.
+Error bodies come from core.api.exception_handler (and the rate-limit middleware):
+`{"detail": ..., "code": ...}` for 401, 403, 404 and 429; for a 400 the fields that were refused,
+`{field: [messages], "code": "invalid"}`. Which codes an operation can answer follows from the
+view: an explicit `extend_schema(responses=...)` entry always wins.
 """
 
 from __future__ import annotations
@@ -15,20 +15,36 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
+# Every code the API answers today, for the schema's readers; README lists what each means.
+ERROR_CODES = (
+    "not_authenticated", "authentication_failed", "invalid_credentials", "token_not_valid",
+    "token_expired", "token_revoked", "token_reused", "permission_denied", "not_found",
+    "method_not_allowed", "not_acceptable", "unsupported_media_type", "rate_limited",
+    "parse_error", "json_too_deep", "bad_request", "payload_too_large", "service_unavailable",
+    "server_error",
+)  # fmt: skip
+# An enum, so that the API fuzz (tests/fuzz) fails on an answered code the schema does not name.
+CODE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": list(ERROR_CODES),
+    "description": "Stable machine-readable reason, the same in every language.",
+}
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
+    "properties": {"detail": {"type": "string"}, "code": CODE_SCHEMA},
+    "required": ["detail", "code"],
 }
 VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {
-            "type": "object",
-            "description": "Messages by refused field (`detail` when the body did not parse)",
-            "additionalProperties": {},
-        },
-        {"type": "array", "items": {"type": "string"}},
-    ]
+    "type": "object",
+    "description": "`code` `invalid`: the other keys are the refused fields, each with its "
+    "messages (`non_field_errors`, or a `detail` string, for the request as a whole). Any other "
+    "`code` (`parse_error`, `json_too_deep`): the body was not read, `detail` says why.",
+    "properties": {
+        "code": {"type": "string", "enum": ["invalid", "parse_error", "json_too_deep"]},
+        "detail": {"type": "string"},
+    },
+    "required": ["code"],
+    "additionalProperties": {},
 }
 
 

@@ -22,7 +22,6 @@ class JsonTooDeep(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = _("The JSON body is nested too deeply.")
     default_code = "json_too_deep"
-    exposes_code = True  # core.api.exception_handler adds `code` to the body
 
 
 class BoundedJSONParser(JSONParser):
@@ -39,11 +38,11 @@ class BoundedJSONParser(JSONParser):
         try:
             text = codecs.getreader(encoding)(stream).read()
         except ValueError as exc:  # UnicodeDecodeError
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc
         if json_depth_exceeds(text, MAX_JSON_DEPTH):
             raise JsonTooDeep()
         parse_constant = json.strict_constant if self.strict else None
         try:
             return json.loads(text, parse_constant=parse_constant)
         except (ValueError, RecursionError) as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc

@@ -8,7 +8,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Json
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
+from core.api import BadRequest, error_json
 from core.db import database_unavailable, database_unavailable_response
 from core.health import readiness_report
 from core.http import NotFoundWithReason
@@ -36,24 +38,26 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def _error(
-    request: HttpRequest, *, status: int, detail: str, template: str, reason: str = ""
+    request: HttpRequest, *, status: int, api_error: APIException, template: str, reason: str = ""
 ) -> HttpResponse:
+    """Pages render the template; the API answers DRF's body (translated detail and its code),
+    as if a view had raised ``api_error``."""
     if _is_api(request):
-        return JsonResponse({"detail": reason or detail}, status=status)
-    return render(request, template, {"detail": detail, "reason": reason}, status=status)
+        return error_json(reason or str(api_error.detail), api_error.default_code, status=status)
+    return render(request, template, {"reason": reason}, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, status=400, detail="Bad request.", template="400.html")
+    return _error(request, status=400, api_error=BadRequest(), template="400.html")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, status=403, detail="Permission denied.", template="403.html")
+    return _error(request, status=403, api_error=PermissionDenied(), template="403.html")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     reason = str(exception) if isinstance(exception, NotFoundWithReason) else ""
-    return _error(request, status=404, detail="Not found.", template="404.html", reason=reason)
+    return _error(request, status=404, api_error=NotFound(), template="404.html", reason=reason)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -63,5 +67,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return database_unavailable_response(request)
     # Rendered without the request: context processors may fail the way the view just did.
     if _is_api(request):
-        return JsonResponse({"detail": "Server error."}, status=500)
+        return error_json(str(APIException.default_detail), "server_error", status=500)
     return HttpResponseServerError(loader.get_template("500.html").render())

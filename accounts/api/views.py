@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -22,6 +22,7 @@ from accounts.api.serializers import (
     TokenPairOutputSerializer,
 )
 from core.api import ServiceUnavailable
+from core.openapi import error_response
 from core.throttling import LoginRateThrottle
 
 TOKEN_STORE_DOWN = gettext_lazy("Sign-in service temporarily unavailable, try again shortly.")
@@ -45,7 +46,7 @@ class TokenObtainView(_CredentialEndpoint):
 
     @extend_schema(
         request=TokenObtainInputSerializer,
-        responses={200: TokenPairOutputSerializer, 401: OpenApiResponse(description="Bad login")},
+        responses={200: TokenPairOutputSerializer, 401: error_response("Bad login")},
     )
     def post(self, request: Request) -> Response:
         data = TokenObtainInputSerializer(data=request.data)
@@ -56,7 +57,9 @@ class TokenObtainView(_CredentialEndpoint):
             password=data.validated_data["password"],
         )
         if user is None:
-            raise AuthenticationFailed(_("Invalid username or password."))
+            raise AuthenticationFailed(
+                _("Invalid username or password."), code="invalid_credentials"
+            )
         try:
             pair = services.token_pair_issue(user=user)
         except services.TokenStoreUnavailable as exc:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from chat.models import RoomKind
@@ -23,7 +24,8 @@ class SearchQuerySerializer(serializers.Serializer):
     def validate_q(self, value: str) -> str:
         if searchable_chars(value) < settings.CHAT_SEARCH_MIN_CHARS:
             raise serializers.ValidationError(
-                f"Search for a word of at least {settings.CHAT_SEARCH_MIN_CHARS} letters or digits."
+                _("Search for a word of at least %(count)d letters or digits.")
+                % {"count": settings.CHAT_SEARCH_MIN_CHARS}
             )
         return value
 
@@ -70,7 +72,9 @@ class RoomInputSerializer(serializers.Serializer):
             return None
         stock = Stock.objects.filter(code=code).first() if is_valid_code(code) else None
         if stock is None:
-            raise serializers.ValidationError(f"No listed stock has the code {code[:6]}.")
+            raise serializers.ValidationError(
+                _("No listed stock has the code %(code)s.") % {"code": code[:6]}
+            )
         return stock
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import (
@@ -59,7 +60,7 @@ class MessageSearchView(APIView):
         if (
             room_id is not None and room_id not in selectors.room_ids_of(request.user.pk)  # cached
         ):
-            raise NotFound("You are not a member of a room with this id.")
+            raise NotFound(_("You are not a member of a room with this id."))
         services.search_term_record(query=data["q"], user_id=request.user.pk)
         page = selectors.message_search(
             request.user.pk, data["q"], room_id, data["limit"], data["offset"]
@@ -113,21 +114,21 @@ class RoomLeaveView(APIView):
     def post(self, request: Request, room_id: int) -> Response:
         room, _is_member = _readable_room(request, room_id)
         if not services.room_leave(room=room, user=request.user):
-            raise NotFound("You are not a member of this room.")
+            raise NotFound(_("You are not a member of this room."))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _readable_room(request: Request, room_id: int) -> tuple[Room, bool]:
     found = selectors.room_readable_by(request.user.pk, room_id)
     if found is None:
-        raise NotFound("There is no room with this id that you may read.")
+        raise NotFound(_("There is no room with this id that you may read."))
     return found
 
 
 def _member_room(request: Request, room_id: int) -> Room:
     room, is_member = _readable_room(request, room_id)
     if not is_member:
-        raise PermissionDenied("Join the room first.")
+        raise PermissionDenied(_("Join the room first."))
     return room
 
 
@@ -142,9 +143,9 @@ def _cursor_decode(cursor: str) -> tuple[str, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         direction, message_id = raw[0], int(raw[1:])
     except (binascii.Error, UnicodeDecodeError, ValueError, IndexError):
-        raise ValidationError({"cursor": ["Not a cursor from this API."]}) from None
+        raise ValidationError({"cursor": [_("Not a cursor from this API.")]}) from None
     if direction not in "on" or not 0 < message_id < 2**62:
-        raise ValidationError({"cursor": ["Not a cursor from this API."]})
+        raise ValidationError({"cursor": [_("Not a cursor from this API.")]})
     return direction, message_id
 
 
@@ -208,7 +209,7 @@ class MessageDetailView(APIView):
         room = _member_room(request, room_id)  # a former member's messages stay as they are
         message = Message.objects.select_related("sender").filter(pk=message_id, room=room).first()
         if message is None:
-            raise NotFound("There is no message with this id in this room.")
+            raise NotFound(_("There is no message with this id in this room."))
         return message
 
     @extend_schema(request=MessageEditSerializer, responses={200: MessageOutputSerializer})

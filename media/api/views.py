@@ -3,6 +3,7 @@ branch), read one's images with their variant URLs, choose an avatar."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -60,7 +61,7 @@ class ImageDetailView(APIView):
     def get(self, request: Request, image_id: str) -> Response:
         image = selectors.image_of(user_id=request.user.pk, image_id=image_id)
         if image is None:
-            raise NotFound("You have no image with this id.")
+            raise NotFound(_("You have no image with this id."))
         return Response(ImageSerializer(selectors.image_payload(image)).data)
 
 
@@ -81,7 +82,7 @@ class AvatarView(APIView):
             image = selectors.image_of(user_id=request.user.pk,
                                        image_id=data.validated_data["image"])  # fmt: skip
             if image is None:
-                raise ValidationError({"image": ["You have no image with this id."]})
+                raise ValidationError({"image": [_("You have no image with this id.")]})
         services.avatar_set(user=request.user, image=image)
         url = selectors.on_demand_url(image.pk, selectors.AVATAR_SIZE) if image else None
         return Response({"image": image.pk if image else None, "url": url})

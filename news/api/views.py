@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -42,7 +43,10 @@ class NewsListView(APIView):
         page = selectors.news_page(page=page_number, page_size=page_size, **filters.validated_data)
         pages = max(1, -(-page["count"] // page_size))
         if page_number > pages:
-            raise NotFound(f"Page {page_number} is past the last page, {pages}.")
+            raise NotFound(
+                _("Page %(page)d is past the last page, %(pages)d.")
+                % {"page": page_number, "pages": pages}
+            )
         payload = {
             "count": page["count"],
             "next": _page_url(request, page_number + 1) if page_number < pages else None,
@@ -59,5 +63,5 @@ class NewsDetailView(APIView):
     def get(self, request: Request, article_id: int) -> Response:
         article = selectors.news_detail(article_id)
         if article is None:
-            raise NotFound(f"There is no article with the id {article_id}.")
+            raise NotFound(_("There is no article with the id %(id)s.") % {"id": article_id})
         return Response(ArticleOutputSerializer(article).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
@@ -33,7 +34,7 @@ class JobRunNowView(APIView):
     @extend_schema(request=None, responses={202: RunOutputSerializer})
     def post(self, request: Request, name: str) -> Response:
         if name not in JOBS:
-            raise NotFound(f"No job named {name!r}.")
+            raise NotFound(_("No job named %(name)s.") % {"name": repr(name)})
         run = services.job_run_now(name=name)
         return Response(RunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

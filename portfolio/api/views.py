@@ -252,7 +252,7 @@ IMPORT_REFUSED_SCHEMA = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
-        "code": {"type": "string"},
+        "code": {"type": "string", "enum": ["import_refused"]},
         "errors": {
             "type": "array",
             "items": {
@@ -267,7 +267,7 @@ IMPORT_REFUSED_SCHEMA = {
             },
         },
     },
-    "required": ["detail", "errors"],
+    "required": ["detail", "code", "errors"],
 }
 
 

@@ -77,7 +77,8 @@
   function errorText(data) {
     if (!data) return T.failed;
     if (typeof data.detail === "string") return data.detail;
-    const first = Object.values(data)[0];
+    // Field errors: the first field's first message (`code` is the error's code, not a field).
+    const first = Object.entries(data).find(([key]) => key !== "code")?.[1];
     return Array.isArray(first) ? String(first[0]) : T.failed;
   }
 

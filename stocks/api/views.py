@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
@@ -29,9 +30,10 @@ def _stock_or_error(code: str) -> dict:
     try:
         return selectors.stock_detail_or_raise(code)
     except ValueError as exc:
-        raise ValidationError({"detail": str(exc)}) from exc
+        # The selector's message is for logs (English, the repr of the input).
+        raise ValidationError({"detail": _("A stock code is six digits, such as 005930.")}) from exc
     except selectors.UnknownStock as exc:
-        raise NotFound(f"No listed stock has the code {code}.") from exc
+        raise NotFound(_("No listed stock has the code %(code)s.") % {"code": code}) from exc
 
 
 class StockListView(generics.ListAPIView):

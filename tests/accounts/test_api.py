@@ -68,7 +68,10 @@ def test_wrong_credentials_are_refused_with_401_and_nothing_stored(api_client, u
     response = api_client.post(TOKEN_URL, payload)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid username or password."}
+    assert response.json() == {
+        "detail": "Invalid username or password.",
+        "code": "invalid_credentials",
+    }
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert _auth_keys() == []
 
@@ -86,7 +89,7 @@ def test_missing_fields_are_field_errors(api_client, db):
     response = api_client.post(TOKEN_URL, {}, format="json")
 
     assert response.status_code == 400
-    assert set(response.json()) == {"username", "password"}
+    assert set(response.json()) == {"username", "password", "code"}
     assert _auth_keys() == []
 
 
@@ -104,7 +107,7 @@ def test_oversized_body_is_a_413_json_error(api_client, user):
     response = api_client.post(TOKEN_URL, data=body, content_type="application/json")
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body is too large."}
+    assert response.json() == {"detail": "Request body is too large.", "code": "payload_too_large"}
     assert _auth_keys() == []
 
 

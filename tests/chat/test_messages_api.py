@@ -120,7 +120,10 @@ def test_send_edit_and_soft_delete_own_messages_only(room_of_three):
 
     hijack = as_bob.patch(detail, {"content": "hijacked"}, format="json")
     assert hijack.status_code == 403
-    assert hijack.json() == {"detail": "You can edit only your own messages."}
+    assert hijack.json() == {
+        "detail": "You can edit only your own messages.",
+        "code": "permission_denied",
+    }
     assert as_bob.delete(detail).status_code == 403
     edited = as_alice.patch(detail, {"content": "삼성전자 상승"}, format="json")
     assert edited.status_code == 200 and edited.json()["edited_at"]
@@ -180,7 +183,10 @@ def test_private_rooms_are_invisible_to_outsiders_and_public_ones_read_only(room
     # A public room's history may be read before joining; writing needs joining.
     assert outsider.get(messages_url(room)).status_code == 200
     refused = outsider.post(messages_url(room), {"content": "x"}, format="json")
-    assert (refused.status_code, refused.json()) == (403, {"detail": "Join the room first."})
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {"detail": "Join the room first.", "code": "permission_denied"},
+    )
 
 
 @pytest.mark.django_db

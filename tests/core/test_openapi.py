@@ -45,12 +45,16 @@ def _operations(schema: dict):
 
 def test_every_operation_documents_its_error_answers(api_schema):
     """core.openapi.AutoSchema: 401 (a bad token) and 429 (the rate limit) everywhere, 404 where a
-    path names an object, 400 and 415 where a body is sent; each error is `{"detail": ...}`."""
+    path names an object, 400 and 415 where a body is sent; each error carries its `code`."""
     for path, method, operation in _operations(api_schema):
         responses = operation["responses"]
         label = f"{method.upper()} {path}"
         assert {"401", "429"} <= responses.keys(), label
-        assert responses["429"]["content"]["application/json"]["schema"]["required"] == ["detail"]
+        for status, response in responses.items():
+            if int(status) >= 400:  # every error names its code (core.api)
+                body = response["content"]["application/json"]["schema"]
+                for shape in body.get("anyOf", [body]):
+                    assert "code" in shape["required"], (label, status)
         if "{" in path:
             assert "404" in responses, label
         if "requestBody" in operation:
@@ -89,8 +93,8 @@ def test_the_import_documents_both_of_its_refusals(api_schema):
     created = responses["201"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     assert "imported" in api_schema["components"]["schemas"][created]["properties"]
     refused = responses["400"]["content"]["application/json"]["schema"]["anyOf"]
-    assert refused[0]["required"] == ["detail", "errors"]  # row by row
-    assert "oneOf" in refused[1]  # the form itself: {field: [messages]}
+    assert refused[0]["required"] == ["detail", "code", "errors"]  # row by row
+    assert refused[1]["required"] == ["code"]  # the form itself: {field: [messages], "code": ...}
 
 
 @pytest.mark.parametrize(
@@ -103,3 +107,15 @@ def test_uploads_document_their_file_as_binary(api_schema, path):
     component = body["schema"]["$ref"].split("/")[-1]
     file_field = api_schema["components"]["schemas"][component]["properties"]["file"]
     assert file_field == {**file_field, "type": "string", "format": "binary"}
+
+
+def test_no_input_field_is_named_code_or_detail(api_schema):
+    """A 400 puts field errors and `code` side by side (core.api): a field named `code` would
+    collide with it. Rename the field (e.g. `stock`) rather than change the error shape."""
+    schemas = api_schema["components"]["schemas"]
+    for path, method, operation in _operations(api_schema):
+        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            ref = content["schema"].get("$ref", "")
+            names |= set(schemas.get(ref.rpartition("/")[2], {}).get("properties", {}))
+        assert not names & {"code", "detail"}, f"{method.upper()} {path}"

@@ -17,11 +17,11 @@ def test_home_page_shows_the_site(client):
 
 
 def test_unknown_api_path_is_a_json_404(client):
-    response = client.get("/api/v1/no-such-thing/")
+    response = client.get("/api/v1/no-such-thing/", headers={"accept-language": "en"})
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 def test_unknown_page_is_a_friendly_html_404(client):

@@ -46,6 +46,7 @@ def _assert_unavailable(response: httpx.Response, *, api: bool) -> None:
     if api:
         assert response.headers["Content-Type"] == "application/json"
         assert response.json()["detail"]
+        assert response.json()["code"] == "service_unavailable"
     else:
         assert response.headers["Content-Type"].startswith("text/html")
         assert "temporarily unavailable" in response.text

@@ -285,7 +285,7 @@ def test_invalid_filter_is_400_json_naming_the_field(api_client, samsung, params
 
     assert response.status_code == 400
     body = response.json()
-    assert list(body) == [field]
+    assert list(body) == [field, "code"]
     assert isinstance(body[field], list)
     assert body[field]
 
@@ -294,7 +294,7 @@ def test_invalid_filters_are_all_named_at_once(api_client):
     response = api_client.get(LIST_URL, {"stock": "12345", "q": "a", "sentiment": "happy"})
 
     assert response.status_code == 400
-    assert set(response.json()) == {"stock", "q", "sentiment"}
+    assert set(response.json()) == {"stock", "q", "sentiment", "code"}
 
 
 @pytest.mark.parametrize(
@@ -305,13 +305,15 @@ def test_invalid_filters_are_all_named_at_once(api_client):
     ],
 )
 def test_stock_filter_error_says_what_is_wrong(api_client, code, message):
-    assert api_client.get(LIST_URL, {"stock": code}).json() == {"stock": [message]}
+    body = api_client.get(LIST_URL, {"stock": code}).json()
+
+    assert body == {"stock": [message], "code": "invalid"}
 
 
 def test_short_query_error_says_how_long_a_query_must_be(api_client):
     body = api_client.get(LIST_URL, {"q": "a"}).json()
 
-    assert body == {"q": ["Search for a word of at least 2 letters or digits."]}
+    assert body == {"q": ["Search for a word of at least 2 letters or digits."], "code": "invalid"}
 
 
 def test_one_letter_words_alone_are_refused(api_client):
@@ -321,7 +323,7 @@ def test_one_letter_words_alone_are_refused(api_client):
     response = api_client.get(LIST_URL, {"q": "a b"}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["q"]
+    assert list(response.json()) == ["q", "code"]
 
 
 # --- the list: pagination -----------------------------------------------------------------------
@@ -370,7 +372,7 @@ def test_page_past_the_end_is_404_json(api_client, five_articles, page):
     response = api_client.get(LIST_URL, {"page": page})
 
     assert response.status_code == 404
-    assert list(response.json()) == ["detail"]
+    assert list(response.json()) == ["detail", "code"]
 
 
 def test_no_articles_is_an_empty_first_page_and_404_after_it(api_client):
@@ -411,7 +413,7 @@ def test_detail_of_a_missing_article_is_404_json(api_client, article_id):
     response = api_client.get(f"/api/v1/news/{article_id}/")
 
     assert response.status_code == 404
-    assert list(response.json()) == ["detail"]
+    assert list(response.json()) == ["detail", "code"]
 
 
 def test_detail_is_public(api_client):

@@ -451,7 +451,7 @@ def test_an_invalid_transaction_is_400_naming_its_field(client, portfolio, samsu
     response = client.post(url(portfolio.pk, "transactions/"), body, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()) == [field, "code"]
     assert not Transaction.objects.exists()
 
 

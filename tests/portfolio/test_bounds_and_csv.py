@@ -346,9 +346,11 @@ def test_the_apis_messages_are_korean_by_default(user, portfolio, samsung, setti
         settings.PORTFOLIO_IMPORT_MAX_BYTES = 10
         oversized = import_csv(client, portfolio, CSV_HEADER + "2024-03-04,buy,005930,1,1,,\n")
 
-    assert unknown.json() == {"stock": ["종목코드 999999에 해당하는 상장 종목이 없습니다."]}
-    assert malformed.json() == {"stock": ["종목코드는 005930처럼 6자리 숫자입니다."]}
+    assert unknown.json() == {"stock": ["종목코드 999999에 해당하는 상장 종목이 없습니다."],
+                              "code": "invalid"}  # fmt: skip
+    assert malformed.json() == {"stock": ["종목코드는 005930처럼 6자리 숫자입니다."],
+                                "code": "invalid"}  # fmt: skip
     assert comma.json()["detail"] == "가져온 거래가 없습니다. 문제가 1개 있습니다."
     assert comma.json()["errors"][0]["message"].startswith("“1,5”은(는) 숫자가 아닙니다.")
     assert missing.json()["detail"] == "이 번호의 포트폴리오가 없습니다."
-    assert oversized.json() == {"file": ["파일이 10바이트를 넘습니다."]}
+    assert oversized.json() == {"file": ["파일이 10바이트를 넘습니다."], "code": "invalid"}

@@ -172,7 +172,7 @@ def test_invalid_filter_is_400_json_naming_the_field(api_client, listed, params,
 
     assert response.status_code == 400
     body = response.json()
-    assert list(body) == [field]
+    assert list(body) == [field, "code"]
     assert "valid choice" in body[field][0]
 
 
@@ -215,14 +215,20 @@ def test_malformed_code_is_400_with_a_reason(api_client, listed, code):
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert "6-digit" in response.json()["detail"]
+    assert response.json() == {
+        "detail": "A stock code is six digits, such as 005930.",
+        "code": "invalid",
+    }
 
 
 def test_unknown_code_is_404_json(api_client, listed):
     response = api_client.get(detail_url("999999"))
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No listed stock has the code 999999."}
+    assert response.json() == {
+        "detail": "No listed stock has the code 999999.",
+        "code": "not_found",
+    }
 
 
 def test_anonymous_detail_view_is_not_recorded_as_recently_viewed(api_client, listed):
@@ -361,7 +367,10 @@ def test_prices_of_a_malformed_code_are_400(api_client, code):
     response = api_client.get(prices_url(code), {"period": "1y"})
 
     assert response.status_code == 400
-    assert "6-digit" in response.json()["detail"]
+    assert response.json() == {
+        "detail": "A stock code is six digits, such as 005930.",
+        "code": "invalid",
+    }
 
 
 def test_prices_of_an_unknown_code_are_404(api_client):
@@ -370,7 +379,10 @@ def test_prices_of_an_unknown_code_are_404(api_client):
     response = api_client.get(prices_url("999999"), {"period": "1y"})
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No listed stock has the code 999999."}
+    assert response.json() == {
+        "detail": "No listed stock has the code 999999.",
+        "code": "not_found",
+    }
 
 
 # --- GET /api/v1/market/ ------------------------------------------------------------------------
