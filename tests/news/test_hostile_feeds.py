@@ -6,6 +6,7 @@ never costs another source its articles."""
 from __future__ import annotations
 
 import gzip
+import threading
 import time
 import tracemalloc
 import zlib
@@ -13,8 +14,10 @@ from collections.abc import Iterator
 from functools import cache
 
 import pytest
+from django.utils import timezone
 
 from news import services
+from news.crawler import FeedFetch, parse_feed
 from news.models import Article, FeedSource
 from tests.localhttp import LocalHttpServer
 
@@ -75,7 +78,29 @@ def drip(body: bytes, every: float) -> Iterator[bytes]:
         yield body[offset : offset + 1]
 
 
+# One 10 KB entity referenced 4,000 times: 40 MB of text from a 30 KB feed.
+ENTITY_BLOWUP = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE rss [\n<!ENTITY big "' + "x" * 10_000
+    + '">\n]>\n<rss version="2.0"><channel><title>t</title><link>https://e.example/</link>'
+    "<description>d</description><item><title>Entities</title><link>https://e.example/1</link>"
+    "<description>" + "&big;" * 4000 + "</description>"
+    "<pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item></channel></rss>"
+).encode()  # fmt: skip
+
+# A title whose tag never closes, 600 deep: Django's strip_tags refuses it (SuspiciousOperation).
+OPEN_TAGS = (
+    '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+    "<link>https://o.example/</link><description>d</description>"
+    "<item><title>Chip exports " + "&lt;b" * 600 + "</title><link>https://o.example/1</link>"
+    "<pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item>"
+    "<item><title>Plain news</title><link>https://o.example/2</link>"
+    "<pubDate>Fri, 14 Mar 2025 09:31:00 +0900</pubDate></item></channel></rss>"
+).encode()  # fmt: skip
+
+
 class HostileServer(LocalHttpServer):
+    file_path = ""
+
     def answer(self, path: str, headers) -> tuple[int, dict, bytes | Iterator[bytes]]:  # noqa: ANN001
         rss = {"Content-Type": "application/rss+xml"}
         if path == "/good":
@@ -99,6 +124,12 @@ class HostileServer(LocalHttpServer):
             return 200, rss, JUNK
         if path == "/dump":
             return 200, rss, dump(500)
+        if path == "/names-a-file":  # a body that is a local file's path
+            return 200, rss, self.file_path.encode()
+        if path == "/entities":
+            return 200, rss, ENTITY_BLOWUP
+        if path == "/open-tags":
+            return 200, rss, OPEN_TAGS
         return 404, {}, b"not found"
 
 
@@ -282,3 +313,71 @@ def test_an_allowed_host_name_is_connected_to_at_its_checked_address_with_its_ho
 
     assert services.feeds_crawl().new_articles == 1
     assert hostile.requests[-1]["Host"] == f"localhost:{port}"
+
+
+def test_a_body_naming_a_local_file_is_read_as_a_document_not_opened(hostile, tmp_path):
+    # feedparser opens bytes that name a file: "/dev/zero" would be read until memory runs out.
+    local = tmp_path / "local.xml"
+    local.write_bytes(GOOD.replace(b"https://sokbo.example/a/10", b"https://local.example/1"))
+    hostile.file_path = str(local)
+    source = _source(hostile, "/names-a-file")
+
+    outcome = services.feeds_crawl()
+
+    assert (outcome.new_articles, outcome.failed_sources) == (0, 1)
+    source.refresh_from_db()
+    assert "not a readable RSS/Atom feed" in source.last_error
+
+
+def test_declared_entities_are_not_expanded(hostile):
+    source = _source(hostile, "/entities")
+
+    tracemalloc.start()
+    try:
+        outcome = services.feeds_crawl()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # feedparser's lenient parser expanded them all: 40 MB of text from 30 KB.
+    assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+    assert outcome.new_articles == 1
+    article = Article.objects.get()
+    assert (article.source, article.title) == (source, "Entities")
+    assert "xxxxx" not in article.summary
+
+
+def test_a_tag_left_open_past_djangos_bound_costs_its_entry_only_its_text(hostile):
+    source = _source(hostile, "/open-tags")
+
+    assert services.feeds_crawl().new_articles == 2
+
+    titles = dict(Article.objects.values_list("url", "title"))
+    assert titles["https://o.example/2"] == "Plain news"
+    assert titles["https://o.example/1"].startswith("Chip exports <b<b")
+    source.refresh_from_db()
+    assert source.last_error == ""
+
+
+def test_unclosed_cdata_markers_are_cleaned_in_linear_time():
+    text = "&lt;![CDATA[" * 100_000  # openers never closed: each was matched to the end
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+        "<link>https://l.example/</link><description>d</description><item><title>Title</title>"
+        f"<link>https://l.example/1</link><description>{text}</description></item>"
+        "</channel></rss>"
+    ).encode()
+    result: list[FeedFetch] = []
+    # Hang detection, not a timing threshold: linear cleaning takes well under a second, the
+    # quadratic one took minutes (holding the GIL, so every other feed with it).
+    worker = threading.Thread(
+        target=lambda: result.append(
+            parse_feed(body, content_type="application/rss+xml", now=timezone.now())
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=120)
+
+    assert result, "cleaning the text did not end"
+    assert [entry.title for entry in result[0].entries] == ["Title"]
