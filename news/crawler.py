@@ -40,6 +40,9 @@ USER_AGENT = "InsightStockNewsBot/1.0 (+https://insightstock.example/bot)"
 TITLE_MAX = 500
 URL_MAX = 1000
 SUMMARY_MAX = 2000
+# What FeedSource stores of a feed's validators (ETag, Last-Modified).
+ETAG_MAX = 255
+LAST_MODIFIED_MAX = 64
 MAX_REDIRECTS = 5
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
 _FETCHABLE_SCHEMES = ("http", "https")
@@ -439,6 +442,14 @@ def _check_scheme(url: str, *, redirected: bool) -> None:
         raise FetchRefused(f"refused: {what} {url[:100]!r} is not an http(s) URL")
 
 
+def _validator(value: str, limit: int) -> str:
+    """An ETag or Last-Modified worth keeping: one that fits its column and can be sent back (a
+    non-ASCII one made every later request fail, and a long one every store)."""
+    if len(value) > limit or not value.isascii() or not value.isprintable():
+        return ""
+    return value
+
+
 def fetch_feed(
     url: str, *, etag: str, last_modified: str, limits: FetchLimits, now: datetime
 ) -> FeedFetch:
@@ -447,6 +458,7 @@ def fetch_feed(
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate",
                "Accept": "application/rss+xml, application/atom+xml, "
                          "application/xml;q=0.9, */*;q=0.8"}  # fmt: skip
+    etag, last_modified = _validator(etag, ETAG_MAX), _validator(last_modified, LAST_MODIFIED_MAX)
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -476,8 +488,10 @@ def fetch_feed(
                 finally:
                     response.close()
                 content_type = response.headers.get("content-type", "")
-                new_etag = response.headers.get("etag", "")
-                new_last_modified = response.headers.get("last-modified", "")
+                new_etag = _validator(response.headers.get("etag", ""), ETAG_MAX)
+                new_last_modified = _validator(
+                    response.headers.get("last-modified", ""), LAST_MODIFIED_MAX
+                )
                 break
             else:
                 return FeedFetch("error", error=f"more than {MAX_REDIRECTS} redirects")

@@ -126,6 +126,14 @@ class HostileServer(LocalHttpServer):
             return 200, rss, dump(500)
         if path == "/names-a-file":  # a body that is a local file's path
             return 200, rss, self.file_path.encode()
+        if path == "/utf8-etag":  # sent as UTF-8 bytes ("€"), which http.server writes as latin-1
+            return 200, {**rss, "ETag": '"\u00e2\u0082\u00ac"'}, GOOD
+        if path == "/long-last-modified":
+            return (
+                200,
+                {**rss, "Last-Modified": "Fri, 14 Mar 2025 10:00:00 GMT" + " " * 70 + "x"},
+                GOOD,
+            )
         if path == "/entities":
             return 200, rss, ENTITY_BLOWUP
         if path == "/open-tags":
@@ -381,3 +389,16 @@ def test_unclosed_cdata_markers_are_cleaned_in_linear_time():
 
     assert result, "cleaning the text did not end"
     assert [entry.title for entry in result[0].entries] == ["Title"]
+
+
+@pytest.mark.parametrize("path", ["/utf8-etag", "/long-last-modified"])
+def test_a_validator_that_cannot_be_stored_or_sent_back_is_dropped(hostile, path):
+    source = _source(hostile, path)
+
+    first, second = services.feeds_crawl(), services.feeds_crawl()
+
+    # A non-ASCII ETag failed every later request; a long Last-Modified every store.
+    assert (first.new_articles, first.failed_sources, second.failed_sources) == (1, 0, 0)
+    source.refresh_from_db()
+    assert (source.etag, source.last_modified, source.last_error) == ("", "", "")
+    assert "If-None-Match" not in hostile.requests[-1]
