@@ -176,7 +176,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
             answers = lookup.result(timeout=max(0.0, self._deadline - time.monotonic()))
         except FutureTimeout as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a label empty or too long
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         return list(dict.fromkeys(str(answer[4][0]) for answer in answers))
 
@@ -471,14 +471,22 @@ def fetch_feed(
             target = url
             for hop in range(MAX_REDIRECTS + 1):
                 _check_scheme(target, redirected=hop > 0)
-                request = httpx.Request("GET", target, headers=headers,
-                                        extensions={"timeout": timeout})  # fmt: skip
+                try:
+                    request = httpx.Request("GET", target, headers=headers,
+                                            extensions={"timeout": timeout})  # fmt: skip
+                except ValueError as exc:  # idna's, on a host such as `xn--a.example`
+                    raise FetchRefused(f"refused: {target[:100]!r} is not a valid URL") from exc
                 response = transport.handle_request(request)
                 response.request = request
                 try:
                     location = response.headers.get("location")
                     if response.status_code in _REDIRECTS and location:
-                        target = urljoin(target, location.strip())
+                        try:
+                            target = urljoin(target, location.strip())
+                        except ValueError as exc:  # e.g. an unbalanced IPv6 bracket
+                            raise FetchRefused(
+                                f"refused: a redirect to {location[:100]!r} is not a valid URL"
+                            ) from exc
                         continue
                     if response.status_code == httpx.codes.NOT_MODIFIED:
                         return FeedFetch("not_modified", etag=etag, last_modified=last_modified)

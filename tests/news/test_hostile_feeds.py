@@ -402,3 +402,19 @@ def test_a_validator_that_cannot_be_stored_or_sent_back_is_dropped(hostile, path
     source.refresh_from_db()
     assert (source.etag, source.last_modified, source.last_error) == ("", "", "")
     assert "If-None-Match" not in hostile.requests[-1]
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("http://[::1/", "is not a valid URL"),
+        ("http://xn--a.example/", "is not a valid URL"),
+        ("http://a..b/", "cannot resolve a..b"),
+    ],
+)
+def test_a_redirect_to_a_malformed_url_is_the_feeds_error_not_a_crash(hostile, location, expected):
+    bad = _source(hostile, f"/to/{location}")
+
+    error = _crawl_with_a_good_feed_after(bad, hostile)
+
+    assert expected in error  # not "fetch failed: ValueError" from the crawl's catch-all
