@@ -367,6 +367,40 @@ def _without_doctype(document: bytes) -> bytes:
     return document[: min(starts)] + document[end:] if starts else document
 
 
+# feedparser's lenient parser turns each of these into chr(value).encode(): a surrogate (an emoji
+# written as two UTF-16 halves, `&#55357;&#56832;`) or a value past U+10FFFF raised out of it.
+_CHAR_REF = re.compile(rb"&#([0-9]+|[xX][0-9a-fA-F]+);")
+_REPLACEMENT_REF = b"&#xFFFD;"
+
+
+def _char_ref_value(ref: bytes) -> int:
+    if len(ref) > 12:  # past any code point (and int()'s digit limit)
+        return 0x110000
+    return int(ref[1:], 16) if ref[:1] in b"xX" else int(ref)
+
+
+def _with_sound_char_refs(document: bytes) -> bytes:
+    """The document with each surrogate pair written as one character reference, and each lone
+    surrogate or out-of-range one as U+FFFD."""
+    pair_end = -1
+
+    def sound(match: re.Match[bytes]) -> bytes:
+        nonlocal pair_end
+        if match.start() < pair_end:  # the low half of a pair already written
+            return b""
+        value = _char_ref_value(match[1])
+        if value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF:
+            return match[0]
+        low = _CHAR_REF.match(document, match.end()) if 0xD800 <= value <= 0xDBFF else None
+        if low is not None and 0xDC00 <= _char_ref_value(low[1]) <= 0xDFFF:
+            pair_end = low.end()
+            code = 0x10000 + ((value - 0xD800) << 10) + (_char_ref_value(low[1]) - 0xDC00)
+            return b"&#x%X;" % code
+        return _REPLACEMENT_REF
+
+    return _CHAR_REF.sub(sound, document)
+
+
 def _feed_parse(body: bytes, content_type: str) -> feedparser.FeedParserDict:
     # feedparser's own first step, taken here so the document is UTF-8 (whatever it came in)
     # before its declarations are cut.
@@ -382,7 +416,7 @@ def _feed_parse(body: bytes, content_type: str) -> feedparser.FeedParserDict:
         text = _XML_DECLARED_ENCODING.sub(rb"\1", str(best).encode("utf-8"), count=1)
     # A stream, never bytes: feedparser opens bytes that name a file ("/dev/zero") and reads it.
     return feedparser.parse(
-        io.BytesIO(_without_doctype(text)),
+        io.BytesIO(_with_sound_char_refs(_without_doctype(text))),
         response_headers={"content-type": "application/xml; charset=utf-8"},
     )
 

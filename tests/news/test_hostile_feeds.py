@@ -87,6 +87,16 @@ ENTITY_BLOWUP = (
     "<pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item></channel></rss>"
 ).encode()  # fmt: skip
 
+# An emoji written as its two UTF-16 halves (as some CMSs do), a lone half, a value past Unicode.
+SURROGATES = (
+    b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+    b"<link>https://u.example/</link><description>d</description>"
+    b"<item><title>Rally &#55357;&#56832; today</title><link>https://u.example/1</link>"
+    b"<pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item>"
+    b"<item><title>Half &#xD800; and past &#x110000;</title><link>https://u.example/2</link>"
+    b"<pubDate>Fri, 14 Mar 2025 09:31:00 +0900</pubDate></item></channel></rss>"
+)  # fmt: skip
+
 # A title whose tag never closes, 600 deep: Django's strip_tags refuses it (SuspiciousOperation).
 OPEN_TAGS = (
     '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
@@ -134,6 +144,8 @@ class HostileServer(LocalHttpServer):
                 {**rss, "Last-Modified": "Fri, 14 Mar 2025 10:00:00 GMT" + " " * 70 + "x"},
                 GOOD,
             )
+        if path == "/surrogates":
+            return 200, rss, SURROGATES
         if path == "/entities":
             return 200, rss, ENTITY_BLOWUP
         if path == "/open-tags":
@@ -418,3 +430,15 @@ def test_a_redirect_to_a_malformed_url_is_the_feeds_error_not_a_crash(hostile, l
     error = _crawl_with_a_good_feed_after(bad, hostile)
 
     assert expected in error  # not "fetch failed: ValueError" from the crawl's catch-all
+
+
+def test_surrogate_and_out_of_range_character_references_are_read_not_fatal(hostile):
+    source = _source(hostile, "/surrogates")
+
+    assert services.feeds_crawl().new_articles == 2
+
+    titles = dict(Article.objects.values_list("url", "title"))
+    assert titles == {"https://u.example/1": "Rally \U0001f600 today",
+                      "https://u.example/2": "Half \ufffd and past \ufffd"}  # fmt: skip
+    source.refresh_from_db()
+    assert source.last_error == ""
