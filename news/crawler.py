@@ -401,12 +401,28 @@ def _with_sound_char_refs(document: bytes) -> bytes:
     return _CHAR_REF.sub(sound, document)
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _feed_parse(body: bytes, content_type: str) -> feedparser.FeedParserDict:
     # feedparser's own first step, taken here so the document is UTF-8 (whatever it came in)
     # before its declarations are cut.
     decoding = feedparser.FeedParserDict(bozo=False)
-    text = convert_to_utf8({"content-type": content_type}, body, decoding)
-    exc = decoding.get("bozo_exception")
+    if not body.isascii() and _is_utf8(body):
+        # Non-ASCII text that reads as UTF-8 is UTF-8, whatever it declares: single-byte text
+        # does not by chance, and a UTF-8 feed declared KOI8-R was read as mojibake.
+        content_type = "application/xml; charset=utf-8"
+        body = _XML_DECLARED_ENCODING.sub(rb"\1", body, count=1)
+    try:
+        text = convert_to_utf8({"content-type": content_type}, body, decoding)
+        exc = decoding.get("bozo_exception")
+    except ValueError as error:  # a declared encoding Python cannot look up ("x\0y", "idna")
+        text, exc = body, feedparser.CharacterEncodingUnknown(str(error))
     if isinstance(exc, feedparser.CharacterEncodingOverride | feedparser.CharacterEncodingUnknown):
         # Neither the headers nor the document said the truth, and feedparser fell back to a
         # single-byte encoding (EUC-KR read as windows-1252): detect it from the bytes instead.

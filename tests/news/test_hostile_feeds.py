@@ -115,6 +115,9 @@ class HostileServer(LocalHttpServer):
         rss = {"Content-Type": "application/rss+xml"}
         if path == "/good":
             return 200, rss, GOOD
+        if path == "/good-korean":  # valid UTF-8, declared so: read exactly as it is
+            body = '<?xml version="1.0" encoding="UTF-8"?>\n' + KOREAN
+            return 200, {"Content-Type": "text/xml; charset=utf-8"}, body.encode()
         if path.startswith("/to/"):  # a redirect to whatever follows
             return 302, {"Location": path.removeprefix("/to/")}, b""
         if path == "/bomb":
@@ -130,6 +133,12 @@ class HostileServer(LocalHttpServer):
         if path == "/euc-kr-declared-utf8":
             body = '<?xml version="1.0" encoding="UTF-8"?>\n' + KOREAN
             return 200, {"Content-Type": "text/xml"}, body.encode("euc-kr")
+        if path == "/utf8-declared-koi8-r":
+            body = '<?xml version="1.0" encoding="KOI8-R"?>\n' + KOREAN
+            return 200, {"Content-Type": "application/rss+xml; charset=koi8-r"}, body.encode()
+        if path == "/euc-kr-declared-unknown":  # a name Python's codecs cannot even look up
+            body = '<?xml version="1.0" encoding="EUC\x00KR"?>\n' + KOREAN
+            return 200, rss, body.encode("euc-kr")
         if path == "/junk":
             return 200, rss, JUNK
         if path == "/dump":
@@ -284,7 +293,16 @@ def test_an_allowed_private_host_port_is_fetched_and_only_that_port(hostile, set
     assert "refused" in bad.last_error
 
 
-@pytest.mark.parametrize("path", ["/euc-kr-undeclared", "/euc-kr-declared-utf8"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/euc-kr-undeclared",
+        "/euc-kr-declared-utf8",
+        "/utf8-declared-koi8-r",
+        "/euc-kr-declared-unknown",
+        "/good-korean",
+    ],
+)
 def test_a_feed_with_a_missing_or_wrong_encoding_is_read_in_korean(hostile, path):
     source = _source(hostile, path)
 
