@@ -114,9 +114,25 @@ class FetchRefused(Exception):
 _RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="news-dns")
 
 
+# IPv6 addresses that carry an IPv4 one, which a gateway (NAT64, 6to4) or the kernel may reach:
+# judged by that IPv4 address. The local-use NAT64 prefix reaches only private networks.
+_EMBEDDING_IPV4 = (
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated)
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT)
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64's well-known prefix
+)
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
 def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return True
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and any(address in network for network in _EMBEDDING_IPV4):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _refused_address(embedded)
     return not address.is_global or address.is_multicast
 
 

@@ -247,7 +247,12 @@ def test_a_dripping_feed_ends_at_its_deadline_and_others_are_stored(hostile):
 
 @pytest.mark.parametrize(
     "target",
-    ["127.0.0.1", "localhost", "10.0.0.1", "169.254.169.254", "[::1]", "0.0.0.0"],  # noqa: S104
+    [
+        *("127.0.0.1", "localhost", "10.0.0.1", "169.254.169.254", "[::1]", "0.0.0.0"),  # noqa: S104
+        # IPv4 in IPv6: compatible, NAT64 (well-known and local-use prefixes), 6to4, translated.
+        *("[::127.0.0.1]", "[64:ff9b::7f00:1]", "[64:ff9b:1::808:808]", "[2002:a00:1::1]"),
+        "[::ffff:0:7f00:1]",
+    ],
 )
 def test_a_feed_on_a_private_address_is_refused_after_resolution(hostile, target):
     other = HostileServer()  # loopback, not in NEWS_ALLOWED_PRIVATE_HOSTS
