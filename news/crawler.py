@@ -338,6 +338,7 @@ _WORD_BREAKS = re.compile(
 _CDATA_MARKS = re.compile(r"<!\[CDATA\[|\]\]>")
 _MARKUP = re.compile(r"<[A-Za-z!/]")
 _TAG = re.compile(r"<[^<>]*>")
+_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # html.unescape resolves every entity HTML knows; any `&name;` left is undefined (`&lol9;`).
 _UNRESOLVED_ENTITY = re.compile(r"&[A-Za-z][A-Za-z0-9]{0,31};")
 # Text kept per character shown: markup around it, never megabytes of it.
@@ -357,8 +358,9 @@ def _plain(text: str, limit: int) -> str:
     if _MARKUP.search(plain):  # markup escaped twice, revealed by the unescape
         plain = _strip(plain)
     plain = _UNRESOLVED_ENTITY.sub("", plain)
-    # NUL cannot be stored in PostgreSQL text; a feed may still carry one (`&#0;`).
-    return " ".join(plain.replace("\x00", "").split())[:limit]
+    # NUL cannot be stored in PostgreSQL text; a feed may still carry one (`&#0;`), or other
+    # control characters XML forbids (`&#x1b;`), which the lenient parser lets through.
+    return " ".join(_CONTROLS.sub(" ", plain.replace("\x00", "")).split())[:limit]
 
 
 def _published(entry: feedparser.FeedParserDict, fallback: datetime) -> datetime:
@@ -465,7 +467,7 @@ def parse_feed(
         return FeedFetch("error", error=f"not a readable RSS/Atom feed: {reason}")
     entries = []
     for entry in parsed.entries:
-        link = (entry.get("link") or "").replace("\x00", "")
+        link = _CONTROLS.sub("", (entry.get("link") or "").replace("\x00", ""))
         title = _plain(entry.get("title", ""), TITLE_MAX)
         try:
             url = normalise_url(link)

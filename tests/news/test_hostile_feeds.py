@@ -97,6 +97,15 @@ SURROGATES = (
     b"<pubDate>Fri, 14 Mar 2025 09:31:00 +0900</pubDate></item></channel></rss>"
 )  # fmt: skip
 
+# Control characters XML forbids, as references the lenient parser lets through.
+CONTROLS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+    b"<link>https://c.example/</link><description>d</description>"
+    b"<item><title>Chips&#x1b;[31mrally&#x7f;today&#0;!</title>"
+    b"<link>https://c.example/a&#1;b</link><description>one&#x8;two</description>"
+    b"<pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item></channel></rss>"
+)  # fmt: skip
+
 # A title whose tag never closes, 600 deep: Django's strip_tags refuses it (SuspiciousOperation).
 OPEN_TAGS = (
     '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
@@ -155,6 +164,8 @@ class HostileServer(LocalHttpServer):
             )
         if path == "/surrogates":
             return 200, rss, SURROGATES
+        if path == "/controls":
+            return 200, rss, CONTROLS
         if path == "/entities":
             return 200, rss, ENTITY_BLOWUP
         if path == "/open-tags":
@@ -465,3 +476,16 @@ def test_surrogate_and_out_of_range_character_references_are_read_not_fatal(host
                       "https://u.example/2": "Half \ufffd and past \ufffd"}  # fmt: skip
     source.refresh_from_db()
     assert source.last_error == ""
+
+
+def test_control_characters_are_not_stored(hostile):
+    _source(hostile, "/controls")
+
+    assert services.feeds_crawl().new_articles == 1
+
+    article = Article.objects.get()
+    assert (article.url, article.title, article.summary) == (
+        "https://c.example/ab",
+        "Chips [31mrally today!",
+        "one two",
+    )
