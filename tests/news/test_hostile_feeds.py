@@ -489,3 +489,22 @@ def test_control_characters_are_not_stored(hostile):
         "Chips [31mrally today!",
         "one two",
     )
+
+
+class _Stopped(Exception):
+    """What the job's soft time limit raises in the crawl, here after the first stored feed."""
+
+
+def _stop(percent: int, message: str) -> None:
+    raise _Stopped
+
+
+def test_a_crawl_stopped_midway_is_continued_by_the_next_from_the_stalest_feed(hostile):
+    first, second, third = (_source(hostile, path) for path in ("/a", "/b", "/c"))
+
+    for _ in range(2):
+        with pytest.raises(_Stopped):
+            services.feeds_crawl(progress=_stop)
+
+    fetched = set(FeedSource.objects.filter(last_fetched_at__isnull=False))
+    assert fetched == {first, second}  # not the first one twice, the others never
