@@ -44,6 +44,7 @@ SUMMARY_MAX = 2000
 ETAG_MAX = 255
 LAST_MODIFIED_MAX = 64
 MAX_REDIRECTS = 5
+MAX_CONTENT_ENCODINGS = 4
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
 _FETCHABLE_SCHEMES = ("http", "https")
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -306,6 +307,10 @@ def _decoded_body(response: httpx.Response, max_bytes: int) -> bytes:
         for value in response.headers.get("content-encoding", "").split(",")
         if value.strip() and value.strip().lower() != "identity"
     ]
+    if (
+        len(encodings) > MAX_CONTENT_ENCODINGS
+    ):  # each a generator deeper: 1,000 overflowed the stack
+        raise FetchRefused(f"refused: {len(encodings)} Content-Encoding layers")
 
     def raw() -> Iterator[bytes]:
         received = 0

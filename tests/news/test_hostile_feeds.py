@@ -133,6 +133,11 @@ class HostileServer(LocalHttpServer):
             return 200, {**rss, "Content-Encoding": "gzip, gzip"}, nested_gzip_bomb()
         if path == "/gzipped":
             return 200, {**rss, "Content-Encoding": "gzip"}, gzip.compress(GOOD)
+        if path == "/layers":  # gzipped 1,100 times over
+            encoded = GOOD
+            for _ in range(1100):
+                encoded = gzip.compress(encoded, 1)
+            return 200, {**rss, "Content-Encoding": ",".join(["gzip"] * 1100)}, encoded
         if path == "/brotli":
             return 200, {**rss, "Content-Encoding": "br"}, b"\x8b\x00\x80"
         if path == "/drip":
@@ -508,3 +513,11 @@ def test_a_crawl_stopped_midway_is_continued_by_the_next_from_the_stalest_feed(h
 
     fetched = set(FeedSource.objects.filter(last_fetched_at__isnull=False))
     assert fetched == {first, second}  # not the first one twice, the others never
+
+
+def test_a_body_encoded_a_thousand_times_over_is_refused(hostile):
+    bad = _source(hostile, "/layers")
+
+    error = _crawl_with_a_good_feed_after(bad, hostile)
+
+    assert error == "refused: 1100 Content-Encoding layers"  # not a RecursionError's catch-all
