@@ -372,7 +372,11 @@ def _published(entry: feedparser.FeedParserDict, fallback: datetime) -> datetime
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
     if moment is None:
         return fallback
-    return datetime.fromtimestamp(calendar.timegm(moment), tz=UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(moment), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        # Past datetime's years in UTC: .NET's "no date", 0001-01-01T00:00:00+09:00, is year 0.
+        return fallback
 
 
 _XML_DECLARED_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding=[\"'][^\"']*[\"']")

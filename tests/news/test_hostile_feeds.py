@@ -106,6 +106,17 @@ CONTROLS = (
     b"<pubDate>Fri, 14 Mar 2025 09:30:00 +0900</pubDate></item></channel></rss>"
 )  # fmt: skip
 
+# .NET's DateTime.MinValue and MaxValue written with an offset: years 0 and 10000 in UTC.
+MIN_MAX_DATES = (
+    b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+    b'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>'
+    b"<link>https://m.example/</link><description>d</description>"
+    b"<item><title>No date</title><link>https://m.example/1</link>"
+    b"<dc:date>0001-01-01T00:00:00+09:00</dc:date></item>"
+    b"<item><title>Far date</title><link>https://m.example/2</link>"
+    b"<dc:date>9999-12-31T23:59:59-05:00</dc:date></item></channel></rss>"
+)  # fmt: skip
+
 # A title whose tag never closes, 600 deep: Django's strip_tags refuses it (SuspiciousOperation).
 OPEN_TAGS = (
     '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
@@ -138,6 +149,8 @@ class HostileServer(LocalHttpServer):
             for _ in range(1100):
                 encoded = gzip.compress(encoded, 1)
             return 200, {**rss, "Content-Encoding": ",".join(["gzip"] * 1100)}, encoded
+        if path == "/min-max-dates":
+            return 200, rss, MIN_MAX_DATES
         if path == "/brotli":
             return 200, {**rss, "Content-Encoding": "br"}, b"\x8b\x00\x80"
         if path == "/drip":
@@ -521,3 +534,14 @@ def test_a_body_encoded_a_thousand_times_over_is_refused(hostile):
     error = _crawl_with_a_good_feed_after(bad, hostile)
 
     assert error == "refused: 1100 Content-Encoding layers"  # not a RecursionError's catch-all
+
+
+def test_a_date_past_the_years_python_holds_is_taken_as_the_crawls_time(hostile):
+    source = _source(hostile, "/min-max-dates")
+    before = timezone.now()
+
+    assert services.feeds_crawl().new_articles == 2
+
+    assert all(at >= before for at in Article.objects.values_list("published_at", flat=True))
+    source.refresh_from_db()
+    assert source.last_error == ""
