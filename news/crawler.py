@@ -458,10 +458,15 @@ def _feed_parse(body: bytes, content_type: str) -> feedparser.FeedParserDict:
             raise FetchRefused(f"unknown character encoding ({exc})"[:500])
         text = _XML_DECLARED_ENCODING.sub(rb"\1", str(best).encode("utf-8"), count=1)
     # A stream, never bytes: feedparser opens bytes that name a file ("/dev/zero") and reads it.
-    return feedparser.parse(
-        io.BytesIO(_with_sound_char_refs(_without_doctype(text))),
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-    )
+    try:
+        return feedparser.parse(
+            io.BytesIO(_with_sound_char_refs(_without_doctype(text))),
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+        )
+    except Exception as exc:  # feedparser's own faults on broken markup (KeyError: 'links')
+        raise FetchRefused(
+            f"not a readable RSS/Atom feed: feedparser failed ({type(exc).__name__}: {exc})"[:500]
+        ) from exc
 
 
 def parse_feed(

@@ -151,6 +151,15 @@ class HostileServer(LocalHttpServer):
             return 200, {**rss, "Content-Encoding": ",".join(["gzip"] * 1100)}, encoded
         if path == "/min-max-dates":
             return 200, rss, MIN_MAX_DATES
+        if path == "/breaks-feedparser":  # found by fuzzing: a <link> cut by an <item>
+            return (
+                200,
+                rss,
+                (
+                    b'<rss version="2.0"><channel><title>t</title><li<item>nk>https://s.example/</link>'
+                    b"<item><title>A</title><link>h</item>ttps://s.example/1</link></item></channel></rss>"
+                ),
+            )
         if path == "/brotli":
             return 200, {**rss, "Content-Encoding": "br"}, b"\x8b\x00\x80"
         if path == "/drip":
@@ -545,3 +554,12 @@ def test_a_date_past_the_years_python_holds_is_taken_as_the_crawls_time(hostile)
     assert all(at >= before for at in Article.objects.values_list("published_at", flat=True))
     source.refresh_from_db()
     assert source.last_error == ""
+
+
+def test_markup_that_breaks_feedparser_is_the_feeds_error(hostile):
+    bad = _source(hostile, "/breaks-feedparser")
+
+    error = _crawl_with_a_good_feed_after(bad, hostile)
+
+    # Not "fetch failed: KeyError", the crawl's catch-all for faults of ours, logged as such.
+    assert error == "not a readable RSS/Atom feed: feedparser failed (KeyError: 'links')"
