@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import functools
 import html
+import io
 import ipaddress
 import re
 import socket
@@ -31,13 +32,19 @@ import charset_normalizer
 import feedparser
 import httpcore
 import httpx
+from django.core.exceptions import SuspiciousOperation
 from django.utils.html import strip_tags
+from feedparser.encodings import convert_to_utf8
 
 USER_AGENT = "InsightStockNewsBot/1.0 (+https://insightstock.example/bot)"
 TITLE_MAX = 500
 URL_MAX = 1000
 SUMMARY_MAX = 2000
+# What FeedSource stores of a feed's validators (ETag, Last-Modified).
+ETAG_MAX = 255
+LAST_MODIFIED_MAX = 64
 MAX_REDIRECTS = 5
+MAX_CONTENT_ENCODINGS = 4
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
 _FETCHABLE_SCHEMES = ("http", "https")
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -108,9 +115,25 @@ class FetchRefused(Exception):
 _RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="news-dns")
 
 
+# IPv6 addresses that carry an IPv4 one, which a gateway (NAT64, 6to4) or the kernel may reach:
+# judged by that IPv4 address. The local-use NAT64 prefix reaches only private networks.
+_EMBEDDING_IPV4 = (
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated)
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT)
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64's well-known prefix
+)
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
 def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return True
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and any(address in network for network in _EMBEDDING_IPV4):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _refused_address(embedded)
     return not address.is_global or address.is_multicast
 
 
@@ -170,7 +193,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
             answers = lookup.result(timeout=max(0.0, self._deadline - time.monotonic()))
         except FutureTimeout as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a label empty or too long
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         return list(dict.fromkeys(str(answer[4][0]) for answer in answers))
 
@@ -284,6 +307,10 @@ def _decoded_body(response: httpx.Response, max_bytes: int) -> bytes:
         for value in response.headers.get("content-encoding", "").split(",")
         if value.strip() and value.strip().lower() != "identity"
     ]
+    if (
+        len(encodings) > MAX_CONTENT_ENCODINGS
+    ):  # each a generator deeper: 1,000 overflowed the stack
+        raise FetchRefused(f"refused: {len(encodings)} Content-Encoding layers")
 
     def raw() -> Iterator[bytes]:
         received = 0
@@ -306,57 +333,140 @@ def _decoded_body(response: httpx.Response, max_bytes: int) -> bytes:
 
 # --- text -----------------------------------------------------------------------------------------
 
-# Tags that separate words: stripped bare, "one<br>two" would read "onetwo".
+# Tags that separate words: stripped bare, "one<br>two" would read "onetwo". Every pattern here
+# runs in linear time: a feed's text is hostile ("<" and 200,000 spaces took minutes).
 _WORD_BREAKS = re.compile(
-    r"<\s*/?\s*(br|p|div|li|ul|ol|tr|td|th|h[1-6]|hr|blockquote|table|section|article)\b[^>]*>",
+    r"<\s*(?:/\s*)?(?:br|p|div|li|ul|ol|tr|td|th|h[1-6]|hr|blockquote|table|section|article)\b"
+    r"[^<>]*>",
     re.IGNORECASE,
 )
-_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+_CDATA_MARKS = re.compile(r"<!\[CDATA\[|\]\]>")
 _MARKUP = re.compile(r"<[A-Za-z!/]")
+_TAG = re.compile(r"<[^<>]*>")
+_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # html.unescape resolves every entity HTML knows; any `&name;` left is undefined (`&lol9;`).
 _UNRESOLVED_ENTITY = re.compile(r"&[A-Za-z][A-Za-z0-9]{0,31};")
+# Text kept per character shown: markup around it, never megabytes of it.
+_MARKUP_PER_CHARACTER = 32
 
 
 def _strip(text: str) -> str:
-    return strip_tags(_WORD_BREAKS.sub(" ", _CDATA.sub(r"\1", text)))
+    text = _WORD_BREAKS.sub(" ", _CDATA_MARKS.sub("", text))
+    try:
+        return strip_tags(text)
+    except SuspiciousOperation:  # tags nested or left open past Django's bound
+        return _TAG.sub(" ", text)
 
 
 def _plain(text: str, limit: int) -> str:
-    plain = html.unescape(_strip(text or ""))
+    plain = html.unescape(_strip((text or "")[: limit * _MARKUP_PER_CHARACTER]))
     if _MARKUP.search(plain):  # markup escaped twice, revealed by the unescape
         plain = _strip(plain)
     plain = _UNRESOLVED_ENTITY.sub("", plain)
-    # NUL cannot be stored in PostgreSQL text; a feed may still carry one (`&#0;`).
-    return " ".join(plain.replace("\x00", "").split())[:limit]
+    # NUL cannot be stored in PostgreSQL text; a feed may still carry one (`&#0;`), or other
+    # control characters XML forbids (`&#x1b;`), which the lenient parser lets through.
+    return " ".join(_CONTROLS.sub(" ", plain.replace("\x00", "")).split())[:limit]
 
 
 def _published(entry: feedparser.FeedParserDict, fallback: datetime) -> datetime:
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
     if moment is None:
         return fallback
-    return datetime.fromtimestamp(calendar.timegm(moment), tz=UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(moment), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        # Past datetime's years in UTC: .NET's "no date", 0001-01-01T00:00:00+09:00, is year 0.
+        return fallback
 
 
 _XML_DECLARED_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding=[\"'][^\"']*[\"']")
+_PROLOG_END = re.compile(rb"<\w")  # where feedparser takes the root element to start
+
+
+def _without_doctype(document: bytes) -> bytes:
+    """The UTF-8 document without its DOCTYPE and entity declarations: feedparser's lenient
+    parser expands declared entities without any bound (a 200 KB feed took 1.2 GB), and scans
+    the declarations in quadratic time. Feeds need neither."""
+    root = _PROLOG_END.search(document)
+    end = root.start() if root else len(document)
+    prolog = document[:end].upper()
+    starts = [at for at in (prolog.find(b"<!DOCTYPE"), prolog.find(b"<!ENTITY")) if at >= 0]
+    return document[: min(starts)] + document[end:] if starts else document
+
+
+# feedparser's lenient parser turns each of these into chr(value).encode(): a surrogate (an emoji
+# written as two UTF-16 halves, `&#55357;&#56832;`) or a value past U+10FFFF raised out of it.
+_CHAR_REF = re.compile(rb"&#([0-9]+|[xX][0-9a-fA-F]+);")
+_REPLACEMENT_REF = b"&#xFFFD;"
+
+
+def _char_ref_value(ref: bytes) -> int:
+    if len(ref) > 12:  # past any code point (and int()'s digit limit)
+        return 0x110000
+    return int(ref[1:], 16) if ref[:1] in b"xX" else int(ref)
+
+
+def _with_sound_char_refs(document: bytes) -> bytes:
+    """The document with each surrogate pair written as one character reference, and each lone
+    surrogate or out-of-range one as U+FFFD."""
+    pair_end = -1
+
+    def sound(match: re.Match[bytes]) -> bytes:
+        nonlocal pair_end
+        if match.start() < pair_end:  # the low half of a pair already written
+            return b""
+        value = _char_ref_value(match[1])
+        if value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF:
+            return match[0]
+        low = _CHAR_REF.match(document, match.end()) if 0xD800 <= value <= 0xDBFF else None
+        if low is not None and 0xDC00 <= _char_ref_value(low[1]) <= 0xDFFF:
+            pair_end = low.end()
+            code = 0x10000 + ((value - 0xD800) << 10) + (_char_ref_value(low[1]) - 0xDC00)
+            return b"&#x%X;" % code
+        return _REPLACEMENT_REF
+
+    return _CHAR_REF.sub(sound, document)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _feed_parse(body: bytes, content_type: str) -> feedparser.FeedParserDict:
-    parsed = feedparser.parse(body, response_headers={"content-type": content_type})
-    exc = parsed.get("bozo_exception")
-    if not isinstance(
-        exc, feedparser.CharacterEncodingOverride | feedparser.CharacterEncodingUnknown
-    ):
-        return parsed
-    # Neither the headers nor the document said the truth, and feedparser fell back to a
-    # single-byte encoding (EUC-KR read as windows-1252): detect it from the bytes instead.
-    best = charset_normalizer.from_bytes(body).best()
-    if best is None:
-        raise FetchRefused(f"unknown character encoding ({exc})"[:500])
-    text = str(best).encode("utf-8")
-    text = _XML_DECLARED_ENCODING.sub(rb"\1", text, count=1)
-    return feedparser.parse(
-        text, response_headers={"content-type": "application/xml; charset=utf-8"}
-    )
+    # feedparser's own first step, taken here so the document is UTF-8 (whatever it came in)
+    # before its declarations are cut.
+    decoding = feedparser.FeedParserDict(bozo=False)
+    if not body.isascii() and _is_utf8(body):
+        # Non-ASCII text that reads as UTF-8 is UTF-8, whatever it declares: single-byte text
+        # does not by chance, and a UTF-8 feed declared KOI8-R was read as mojibake.
+        content_type = "application/xml; charset=utf-8"
+        body = _XML_DECLARED_ENCODING.sub(rb"\1", body, count=1)
+    try:
+        text = convert_to_utf8({"content-type": content_type}, body, decoding)
+        exc = decoding.get("bozo_exception")
+    except ValueError as error:  # a declared encoding Python cannot look up ("x\0y", "idna")
+        text, exc = body, feedparser.CharacterEncodingUnknown(str(error))
+    if isinstance(exc, feedparser.CharacterEncodingOverride | feedparser.CharacterEncodingUnknown):
+        # Neither the headers nor the document said the truth, and feedparser fell back to a
+        # single-byte encoding (EUC-KR read as windows-1252): detect it from the bytes instead.
+        best = charset_normalizer.from_bytes(body).best()
+        if best is None:
+            raise FetchRefused(f"unknown character encoding ({exc})"[:500])
+        text = _XML_DECLARED_ENCODING.sub(rb"\1", str(best).encode("utf-8"), count=1)
+    # A stream, never bytes: feedparser opens bytes that name a file ("/dev/zero") and reads it.
+    try:
+        return feedparser.parse(
+            io.BytesIO(_with_sound_char_refs(_without_doctype(text))),
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+        )
+    except Exception as exc:  # feedparser's own faults on broken markup (KeyError: 'links')
+        raise FetchRefused(
+            f"not a readable RSS/Atom feed: feedparser failed ({type(exc).__name__}: {exc})"[:500]
+        ) from exc
 
 
 def parse_feed(
@@ -371,7 +481,7 @@ def parse_feed(
         return FeedFetch("error", error=f"not a readable RSS/Atom feed: {reason}")
     entries = []
     for entry in parsed.entries:
-        link = (entry.get("link") or "").replace("\x00", "")
+        link = _CONTROLS.sub("", (entry.get("link") or "").replace("\x00", ""))
         title = _plain(entry.get("title", ""), TITLE_MAX)
         try:
             url = normalise_url(link)
@@ -414,6 +524,14 @@ def _check_scheme(url: str, *, redirected: bool) -> None:
         raise FetchRefused(f"refused: {what} {url[:100]!r} is not an http(s) URL")
 
 
+def _validator(value: str, limit: int) -> str:
+    """An ETag or Last-Modified worth keeping: one that fits its column and can be sent back (a
+    non-ASCII one made every later request fail, and a long one every store)."""
+    if len(value) > limit or not value.isascii() or not value.isprintable():
+        return ""
+    return value
+
+
 def fetch_feed(
     url: str, *, etag: str, last_modified: str, limits: FetchLimits, now: datetime
 ) -> FeedFetch:
@@ -422,6 +540,7 @@ def fetch_feed(
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate",
                "Accept": "application/rss+xml, application/atom+xml, "
                          "application/xml;q=0.9, */*;q=0.8"}  # fmt: skip
+    etag, last_modified = _validator(etag, ETAG_MAX), _validator(last_modified, LAST_MODIFIED_MAX)
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -434,14 +553,22 @@ def fetch_feed(
             target = url
             for hop in range(MAX_REDIRECTS + 1):
                 _check_scheme(target, redirected=hop > 0)
-                request = httpx.Request("GET", target, headers=headers,
-                                        extensions={"timeout": timeout})  # fmt: skip
+                try:
+                    request = httpx.Request("GET", target, headers=headers,
+                                            extensions={"timeout": timeout})  # fmt: skip
+                except ValueError as exc:  # idna's, on a host such as `xn--a.example`
+                    raise FetchRefused(f"refused: {target[:100]!r} is not a valid URL") from exc
                 response = transport.handle_request(request)
                 response.request = request
                 try:
                     location = response.headers.get("location")
                     if response.status_code in _REDIRECTS and location:
-                        target = urljoin(target, location.strip())
+                        try:
+                            target = urljoin(target, location.strip())
+                        except ValueError as exc:  # e.g. an unbalanced IPv6 bracket
+                            raise FetchRefused(
+                                f"refused: a redirect to {location[:100]!r} is not a valid URL"
+                            ) from exc
                         continue
                     if response.status_code == httpx.codes.NOT_MODIFIED:
                         return FeedFetch("not_modified", etag=etag, last_modified=last_modified)
@@ -451,8 +578,10 @@ def fetch_feed(
                 finally:
                     response.close()
                 content_type = response.headers.get("content-type", "")
-                new_etag = response.headers.get("etag", "")
-                new_last_modified = response.headers.get("last-modified", "")
+                new_etag = _validator(response.headers.get("etag", ""), ETAG_MAX)
+                new_last_modified = _validator(
+                    response.headers.get("last-modified", ""), LAST_MODIFIED_MAX
+                )
                 break
             else:
                 return FeedFetch("error", error=f"more than {MAX_REDIRECTS} redirects")

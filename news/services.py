@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from news.analysis import Listing, StockMatcher, sentiment_of
@@ -88,7 +89,9 @@ def feeds_crawl(
     sources = FeedSource.objects.filter(is_enabled=True)
     if source_ids is not None:
         sources = sources.filter(pk__in=list(source_ids))
-    sources = list(sources)
+    # The stalest first: a crawl stopped by its job's time limit (thousands of feeds) leaves the
+    # rest to the next crawl, which would otherwise fetch the same first ones (by name) again.
+    sources = list(sources.order_by(F("last_fetched_at").asc(nulls_first=True), "pk"))
     now = timezone.now()
     limits = FetchLimits(
         timeout=settings.NEWS_FETCH_TIMEOUT_SECONDS,
