@@ -99,6 +99,10 @@ class Mailbox:
         return self._items.popleft()
 
 
+# Pauses between a hub's attempts to join the market group before it leaves it to the heartbeat.
+JOIN_RETRY_DELAYS_SECONDS = (0.1, 0.3, 1.0)
+
+
 class MarketHub:
     """This event loop's single member of the `market` group, fanning out to local mailboxes."""
 
@@ -133,10 +137,18 @@ class MarketHub:
 
     async def _start(self) -> None:
         self._channel = await self._layer.new_channel(prefix="market-hub.")
-        try:
-            await self._layer.group_add(MARKET_GROUP, self._channel)
-        except Exception:  # noqa: BLE001 - sockets still get the last snapshot; the heartbeat rejoins
-            logger.warning("market hub could not join the group yet", exc_info=True)
+        # Joined before the first socket is told it is subscribed. A busy loop (hundreds of
+        # handshakes at once) can miss Redis's 0.5 s connect timeout once; left to the heartbeat,
+        # the hub then missed every snapshot for 10 s.
+        for delay_seconds in (*JOIN_RETRY_DELAYS_SECONDS, None):
+            try:
+                await self._layer.group_add(MARKET_GROUP, self._channel)
+                break
+            except Exception:  # noqa: BLE001 - sockets still get the last snapshot; the heartbeat rejoins
+                if delay_seconds is None:
+                    logger.warning("market hub could not join the group yet", exc_info=True)
+                    break
+                await asyncio.sleep(delay_seconds)
         await asyncio.to_thread(self._advertise, self._channel)
         self._tasks = [asyncio.create_task(self._receive_loop(self._channel)),
                        asyncio.create_task(self._heartbeat_loop(self._channel))]  # fmt: skip
