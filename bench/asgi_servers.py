@@ -1,4 +1,5 @@
-"""uvicorn vs daphne serving the same Django ASGI application, measured in one run.
+"""uvicorn vs daphne serving the same Django ASGI application, measured in one run; and the
+site's bounded HTTP protocol (core.server) vs uvicorn's plain httptools protocol it subclasses.
 
 Each server runs one process on a free loopback port with the same settings, database and Redis.
 Three endpoints: /healthz (no I/O), / (a page: session, template, i18n) and /api/v1/auth/me/ (DRF,
@@ -22,8 +23,17 @@ from bench.servers import free_port, uvicorn_command
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+
+def _plain_httptools(port: int) -> list[str]:
+    """uvicorn as `make run` starts it, but with its own httptools protocol (no head bounds)."""
+    command = uvicorn_command(port)
+    at = command.index("--http")
+    return command[:at] + command[at + 2 :]
+
+
 SERVERS = {
     "uvicorn": uvicorn_command,
+    "plain": _plain_httptools,
     "daphne": lambda port: [
         str(BIN / "daphne"),
         "-b",
@@ -136,15 +146,19 @@ def run(env: dict[str, str]) -> str:
         rates = [r.requests_per_second for r in results[(name, path)]]
         return (max(rates) - min(rates)) / max(rates)
 
-    verdicts = []
-    for path in endpoints:
-        ratio = best("uvicorn", path).requests_per_second / best("daphne", path).requests_per_second
-        noise = max(spread("uvicorn", path), spread("daphne", path))
-        if abs(ratio - 1) <= noise:
-            verdicts.append(f"`{path}`: a tie within round-to-round noise (±{noise:.0%})")
-        else:
-            faster = "uvicorn" if ratio > 1 else "daphne"
-            verdicts.append(f"`{path}`: {faster} faster, beyond the ±{noise:.0%} noise")
+    def verdicts_of(ours: str, other: str) -> list[str]:
+        verdicts = []
+        for path in endpoints:
+            ratio = best(ours, path).requests_per_second / best(other, path).requests_per_second
+            noise = max(spread(ours, path), spread(other, path))
+            if abs(ratio - 1) <= noise:
+                verdicts.append(f"`{path}`: a tie within round-to-round noise (±{noise:.0%})")
+            else:
+                faster = ours if ratio > 1 else other
+                verdicts.append(f"`{path}`: {faster} faster, beyond the ±{noise:.0%} noise")
+        return verdicts
+
+    verdicts = verdicts_of("uvicorn", "daphne")
     lines += [
         "",
         "Verdict per endpoint: " + "; ".join(verdicts) + ".",
@@ -153,5 +167,23 @@ def run(env: dict[str, str]) -> str:
         "the servers matter less. `make run` uses uvicorn (uvloop and httptools from "
         "`uvicorn[standard]`): never slower here, faster where the server is what is measured. "
         "daphne stays a dev dependency only for this comparison.",
+        "",
+        "### The bounded request head: core.server vs plain httptools",
+        "",
+        "The same uvicorn, once with the site's protocol (431 over `REQUEST_MAX_HEADER_BYTES`, 408 "
+        "after `REQUEST_HEADER_TIMEOUT_SECONDS`) and once with the httptools protocol it "
+        "subclasses, which bounds neither.",
+        "",
+        "| endpoint | bounded req/s | plain req/s | bounded ÷ plain | bounded p95 ms "
+        "| plain p95 ms |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
+    for path in endpoints:
+        u, p = best("uvicorn", path), best("plain", path)
+        lines.append(
+            f"| `{path}` | {u.requests_per_second:.0f} | {p.requests_per_second:.0f} | "
+            f"{u.requests_per_second / p.requests_per_second:.2f}× | "
+            f"{u.percentile_ms(95):.1f} | {p.percentile_ms(95):.1f} |"
+        )
+    lines += ["", "Verdict per endpoint: " + "; ".join(verdicts_of("uvicorn", "plain")) + "."]
     return "\n".join(lines)
