@@ -6,7 +6,7 @@
     def stock_detail(code: str) -> dict: ...
 
 Saving or deleting a `Stock` (or changing an m2m relation of one) drops exactly the entries that
-depend on it, after commit. See README.md, "Caching".
+depend on it, after commit. See docs/caching.md.
 """
 
 from cachekit.core import cached, get_or_compute

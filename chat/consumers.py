@@ -1,6 +1,6 @@
 """`/ws/chat/`: rooms over one websocket (H1-H7), across processes through the channel layer.
 
-Protocol (ARCHITECTURE.md): client → server `join_room {room_id}`, `leave_room {room_id}`,
+Protocol (docs/chat.md): client → server `join_room {room_id}`, `leave_room {room_id}`,
 `send_message {room_id, content, reply_to?}`, `read {room_id, message_id}`, `ping`; server →
 client `welcome {user_id}`, `joined_room`, `left_room`, `user_joined`, `user_left`,
 `new_message {message}`, `read`, `pong`, `error {message, code?}`, and `ping` every

@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
-# Every code the API answers today, for the schema's readers; README lists what each means.
+# Every code the API answers today, for the schema's readers; docs/api.md lists what each means.
 ERROR_CODES = (
     "not_authenticated", "authentication_failed", "invalid_credentials", "token_not_valid",
     "token_expired", "token_revoked", "token_reused", "permission_denied", "not_found",

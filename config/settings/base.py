@@ -1,4 +1,4 @@
-"""Settings shared by every environment. Values come from the environment (see README)."""
+"""Settings shared by every environment, all from the environment (docs/configuration.md)."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def test_crawl_news_command_records_its_crawl_and_gets_the_articles_analysed(
     worker,  # noqa: F811
     settings,
 ):
-    # What the README tells a new user to run, on a fresh install: no crawl has run as a job.
+    # What docs/news.md tells a new user to run, on a fresh install: no crawl has run as a job.
     from io import StringIO
 
     from django.core.management import call_command
