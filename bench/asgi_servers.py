@@ -123,6 +123,34 @@ def run(env: dict[str, str]) -> str:
     def best(name: str, path: str) -> LoadResult:
         return max(results[(name, path)], key=lambda r: r.requests_per_second)
 
+    def spread(name: str, path: str) -> float:
+        rates = [r.requests_per_second for r in results[(name, path)]]
+        return (max(rates) - min(rates)) / max(rates)
+
+    def comparison(ours: str, other: str, ours_label: str, other_label: str) -> list[str]:
+        """The side-by-side table of two servers' best rounds, then a verdict per endpoint."""
+        table = [
+            f"| endpoint | {ours_label} req/s | {other_label} req/s | {ours_label} ÷ {other_label} "
+            f"| {ours_label} p95 ms | {other_label} p95 ms | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        verdicts = []
+        for path in endpoints:
+            a, b = best(ours, path), best(other, path)
+            ratio = a.requests_per_second / b.requests_per_second
+            table.append(
+                f"| `{path}` | {a.requests_per_second:.0f} | {b.requests_per_second:.0f} | "
+                f"{ratio:.2f}× | {a.percentile_ms(95):.1f} | {b.percentile_ms(95):.1f} | "
+                f"{a.errors}/{b.errors} |"
+            )
+            noise = max(spread(ours, path), spread(other, path))
+            if abs(ratio - 1) <= noise:
+                verdicts.append(f"`{path}`: a tie within round-to-round noise (±{noise:.0%})")
+            else:
+                faster = ours_label if ratio > 1 else other_label
+                verdicts.append(f"`{path}`: {faster} faster, beyond the ±{noise:.0%} noise")
+        return [*table, "", "Verdict per endpoint: " + "; ".join(verdicts) + "."]
+
     lines = [
         "## ASGI server: uvicorn vs daphne",
         "",
@@ -130,38 +158,7 @@ def run(env: dict[str, str]) -> str:
         f"concurrent keep-alive clients; {REQUESTS_PER_ROUND} requests per endpoint per round, "
         f"best of {ROUNDS} alternating rounds (noise: the spread between rounds).",
         "",
-        "| endpoint | uvicorn req/s | daphne req/s | uvicorn ÷ daphne | uvicorn p95 ms "
-        "| daphne p95 ms | errors (u/d) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for path in endpoints:
-        u, d = best("uvicorn", path), best("daphne", path)
-        lines.append(
-            f"| `{path}` | {u.requests_per_second:.0f} | {d.requests_per_second:.0f} | "
-            f"{u.requests_per_second / d.requests_per_second:.2f}× | "
-            f"{u.percentile_ms(95):.1f} | {d.percentile_ms(95):.1f} | {u.errors}/{d.errors} |"
-        )
-
-    def spread(name: str, path: str) -> float:
-        rates = [r.requests_per_second for r in results[(name, path)]]
-        return (max(rates) - min(rates)) / max(rates)
-
-    def verdicts_of(ours: str, other: str) -> list[str]:
-        verdicts = []
-        for path in endpoints:
-            ratio = best(ours, path).requests_per_second / best(other, path).requests_per_second
-            noise = max(spread(ours, path), spread(other, path))
-            if abs(ratio - 1) <= noise:
-                verdicts.append(f"`{path}`: a tie within round-to-round noise (±{noise:.0%})")
-            else:
-                faster = ours if ratio > 1 else other
-                verdicts.append(f"`{path}`: {faster} faster, beyond the ±{noise:.0%} noise")
-        return verdicts
-
-    verdicts = verdicts_of("uvicorn", "daphne")
-    lines += [
-        "",
-        "Verdict per endpoint: " + "; ".join(verdicts) + ".",
+        *comparison("uvicorn", "daphne", "uvicorn", "daphne"),
         "",
         "The server's own overhead shows on `/healthz`; where Django and the database do the work "
         "the servers matter less. `make run` uses uvicorn (uvloop and httptools from "
@@ -174,16 +171,6 @@ def run(env: dict[str, str]) -> str:
         "after `REQUEST_HEADER_TIMEOUT_SECONDS`) and once with the httptools protocol it "
         "subclasses, which bounds neither.",
         "",
-        "| endpoint | bounded req/s | plain req/s | bounded ÷ plain | bounded p95 ms "
-        "| plain p95 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        *comparison("uvicorn", "plain", "bounded", "plain"),
     ]
-    for path in endpoints:
-        u, p = best("uvicorn", path), best("plain", path)
-        lines.append(
-            f"| `{path}` | {u.requests_per_second:.0f} | {p.requests_per_second:.0f} | "
-            f"{u.requests_per_second / p.requests_per_second:.2f}× | "
-            f"{u.percentile_ms(95):.1f} | {p.percentile_ms(95):.1f} |"
-        )
-    lines += ["", "Verdict per endpoint: " + "; ".join(verdicts_of("uvicorn", "plain")) + "."]
     return "\n".join(lines)
